@@ -20,8 +20,10 @@ DUPLICATE_POLICIES: tuple[str, ...] = ("error", "sum", "max", "first", "last", "
 def _canonical_csr(m: sp.spmatrix, shape: tuple[int, int]) -> sp.csr_matrix:
     out = sp.csr_matrix(m, shape=shape, dtype=np.float32)
     out.sort_indices()
-    out.indptr = out.indptr.astype(np.int64, copy=False)
-    out.indices = out.indices.astype(np.int32, copy=False)
+    # one index dtype for both arrays: scipy's kernels (e.g. tocoo) reject int64 indptr with int32 indices
+    idx = np.int64 if max(out.nnz, *shape) >= np.iinfo(np.int32).max else np.int32
+    out.indptr = out.indptr.astype(idx, copy=False)
+    out.indices = out.indices.astype(idx, copy=False)
     return out
 
 
@@ -31,7 +33,16 @@ def _factorize_ids(col: pd.Series) -> tuple[np.ndarray, Vocabulary]:
     Factorising on the native dtype first keeps a 20M-row load fast (strings are made only for uniques).
     """
     if pd.api.types.is_integer_dtype(col.dtype):
-        codes, uniques = pd.factorize(col.to_numpy(), sort=True)
+        ids = col.to_numpy()
+        lo, hi = (int(ids.min()), int(ids.max())) if len(ids) else (0, -1)
+        if hi - lo <= 4 * len(ids) + 1_000_000:  # compact range: O(n) table lookup instead of hashing
+            shifted = (ids - lo).astype(np.int64, copy=False)
+            present = np.zeros(hi - lo + 1, dtype=bool)
+            present[shifted] = True
+            uniques = np.flatnonzero(present)
+            remap = np.cumsum(present, dtype=np.int64) - 1
+            return remap[shifted], Vocabulary(uniques + lo)
+        codes, uniques = pd.factorize(ids, sort=True)
         return codes, Vocabulary(uniques)
     as_str = col.astype(str)
     codes, uniques = pd.factorize(as_str, sort=False)
@@ -149,9 +160,14 @@ class Interactions:
                     source: str = "input") -> Interactions:
         n_u, n_i = len(users), len(items)
         key = u.astype(np.int64) * n_i + i.astype(np.int64)
-        # stable order: by key, then by time (or row order) so first/last are well defined
-        order = np.lexsort((ts, key)) if ts is not None else np.argsort(key, kind="stable")
-        key, vals = key[order], vals[order]
+        # fast path: an unstable sort is enough when no (user, item) pair repeats
+        order = np.argsort(key)
+        sorted_key = key[order]
+        if len(key) > 1 and (sorted_key[1:] == sorted_key[:-1]).any() and duplicates != "error":
+            # stable order: by key, then by time (or row order) so first/last are well defined
+            order = np.lexsort((ts, key)) if ts is not None else np.argsort(key, kind="stable")
+            sorted_key = key[order]
+        key, vals = sorted_key, vals[order]
         ts = ts[order] if ts is not None else None
         starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
         if len(starts) != len(key):
@@ -177,9 +193,18 @@ class Interactions:
             ends = np.r_[starts[1:], len(key)] - 1
             ts = ts[ends] if ts is not None else None  # latest time of the merged group
             key, vals = key[starts], merged
-        rows, cols = key // n_i, key % n_i
-        m = sp.csr_matrix((vals.astype(np.float32), (rows, cols)), shape=(n_u, n_i))
-        t = sp.csr_matrix((ts, (rows, cols)), shape=(n_u, n_i)) if ts is not None else None
+        # keys are sorted and unique: build CSR directly (no COO round trip)
+        indptr = np.zeros(n_u + 1, dtype=np.int64)
+        np.cumsum(np.bincount(key // n_i, minlength=n_u), out=indptr[1:])
+        idx_dtype = np.int64 if max(len(key), n_u, n_i) >= np.iinfo(np.int32).max else np.int32
+        cols = (key % n_i).astype(idx_dtype)
+        indptr = indptr.astype(idx_dtype)
+        m = sp.csr_matrix((vals.astype(np.float32), cols, indptr), shape=(n_u, n_i))
+        m.has_sorted_indices = True
+        t = None
+        if ts is not None:
+            t = sp.csr_matrix((ts, cols.copy(), indptr.copy()), shape=(n_u, n_i))
+            t.has_sorted_indices = True
         return cls(m, users, items, t)
 
     # ------------------------------------------------------------------ basic views

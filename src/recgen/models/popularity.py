@@ -23,7 +23,8 @@ class MostPopularConfig:
 
 @register
 class MostPopular(Recommender):
-    """Scores every item by the number of training users who interacted with it (same for all users)."""
+    """A heuristic baseline: scores every item by the number of training users who interacted with it
+    (the same ranking for all users)."""
 
     name = "most-popular"
     config_cls = MostPopularConfig

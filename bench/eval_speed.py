@@ -1,0 +1,85 @@
+"""Speed of full-ranking evaluation on an ML-1M-shaped precomputed score matrix.
+
+6,040 users x 3,706 items (ML-1M), random float32 scores; ~1 % of items per user are targets and a
+disjoint ~4.5 % (ML-1M's density) are excluded "training" items. Times ``evaluate_scores`` over all
+users (median of ``--repeats`` runs after one warm-up) for ks=(20,) and ks=(20, 50, 100), and
+the top-k step alone. Prints a table and writes bench/results/eval_speed.json.
+
+    .venv/bin/python bench/eval_speed.py [--threads N] [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from recgen.data import EvalSet, Vocabulary
+from recgen.evaluation import evaluate_scores, topk
+
+N_USERS, N_ITEMS = 6040, 3706
+
+
+def make(seed: int = 0) -> tuple[np.ndarray, EvalSet]:
+    rng = np.random.default_rng(seed)
+    scores = rng.standard_normal((N_USERS, N_ITEMS), dtype=np.float32)
+    u = rng.random((N_USERS, N_ITEMS), dtype=np.float32)
+    target = sp.csr_matrix((u < 0.01).astype(np.float32))
+    exclude = sp.csr_matrix(((u >= 0.01) & (u < 0.055)).astype(np.float32))
+    ev = EvalSet(Vocabulary.range(N_USERS), exclude, target, exclude)
+    return scores, ev
+
+
+def timed(fn, repeats: int) -> float:
+    fn()
+    ts = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t0)
+    return float(np.median(ts))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "eval_speed.json"))
+    args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    scores, ev = make()
+    rows = []
+    for ks in [(20,), (20, 50, 100)]:
+        sec = timed(lambda ks=ks: evaluate_scores(scores, ev, ks=ks), args.repeats)
+        rows.append({"step": f"evaluate_scores ks={list(ks)} (all metrics)", "seconds": round(sec, 4)})
+    sec = timed(lambda: topk(scores, 100, ev.exclude), args.repeats)
+    rows.append({"step": "topk(k=100, exclude) alone", "seconds": round(sec, 4)})
+    res = evaluate_scores(scores, ev, ks=(20,))
+    print(f"| step ({N_USERS} x {N_ITEMS}, torch threads={torch.get_num_threads()}) | median seconds |")  # noqa: T201
+    print("|---|---:|")  # noqa: T201
+    for r in rows:
+        print(f"| {r['step']} | {r['seconds']:.3f} |")  # noqa: T201
+    out = {
+        "shape": [N_USERS, N_ITEMS],
+        "target_nnz": int(ev.target.nnz),
+        "exclude_nnz": int(ev.exclude.nnz),
+        "torch_threads": torch.get_num_threads(),
+        "repeats": args.repeats,
+        "machine": f"2-core CPU dev box, shared with other jobs ({platform.processor() or platform.machine()})",
+        "torch": torch.__version__,
+        "timings": rows,
+        "sanity_recall@20_random": round(res.summary["recall@20"], 5),
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

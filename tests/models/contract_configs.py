@@ -1,0 +1,28 @@
+"""Per-model settings for the contract suite (tests/models/test_contract.py).
+
+Every model in ``recgen.models.available_models()`` runs the contract suite. Add an entry to
+``FAST_OVERRIDES`` when the defaults are too slow or too large for the tiny planted-blocks data
+(120 users × 60 items): e.g. a neural model gets a few epochs and small layers. A missing entry
+means the model's defaults. Keep each model's whole contract run to a few seconds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: model name → config overrides used by every contract test
+FAST_OVERRIDES: dict[str, dict[str, Any]] = {
+    # autoencoders (mult-vae, mult-dae, ae): small layers, a few epochs, one thread (tests run on a busy box)
+    "mult-vae": {"epochs": 30, "batch_size": 32, "lr": 1e-2, "hidden_dims": (32,), "latent_dim": 8,
+                 "total_anneal_steps": 100, "show_progress": False, "num_threads": 1},
+    "mult-dae": {"epochs": 30, "batch_size": 32, "lr": 1e-2, "hidden_dims": (32,), "latent_dim": 8,
+                 "show_progress": False, "num_threads": 1},
+    "ae": {"epochs": 30, "batch_size": 32, "lr": 1e-2, "latent_dim": 16, "show_progress": False, "num_threads": 1},
+    "ease": {"l2": 10.0},
+    "itemknn": {"k": 20},
+    "puresvd": {"factors": 6},
+}
+
+#: models that give every user the same ranking; instead of recovering the planted blocks they must
+#: rank items by training popularity
+NON_PERSONALISED: set[str] = {"most-popular"}
