@@ -7,15 +7,15 @@ Recall is the *standard* one (hits / |test items|), as in RecBole.
     .venv/bin/python bench/baselines_ml1m.py [--data DIR] [--quick]
 
 Prints a table and writes bench/results/baselines_ml1m.json. Each final fit + test evaluation runs in a
-forked child so its peak RSS (VmHWM, data included) is measured alone.
+fresh child process (this script with --single) so its peak RSS (VmHWM, data loading included) is its own.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -70,23 +70,21 @@ def fit_eval(split: Any, name: str, params: dict[str, Any], which: str) -> dict[
             "n_users": res.n_users, "n_skipped": res.n_skipped, "fit_s": round(fit_s, 2), "eval_s": round(eval_s, 2)}
 
 
-def _child(conn: Any, split: Any, name: str, params: dict[str, Any]) -> None:
+def single(data: str, spec: str) -> dict[str, Any]:
+    """--single: load, fit on train, evaluate on test; report times and this process's peak RSS."""
+    job = json.loads(spec)
+    split = read_given(data, format="lines")
     rss0 = _rss_mib()
-    out = fit_eval(split, name, params, "test")
-    out.update(rss_before_fit_mib=round(rss0, 1), peak_rss_mib=round(_hwm_mib(), 1))
-    conn.send(out)
-    conn.close()
+    out = fit_eval(split, job["model"], job["params"], "test")
+    return out | {"rss_after_load_mib": round(rss0, 1), "peak_rss_mib": round(_hwm_mib(), 1)}
 
 
-def measured(split: Any, name: str, params: dict[str, Any]) -> dict[str, Any]:
-    """Fit on train and evaluate on test in a forked child; returns metrics, times and peak RSS."""
-    ctx = mp.get_context("fork")
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(child, split, name, params))
-    proc.start()
-    out = parent.recv()
-    proc.join()
-    return out
+def measured(data: str, name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Run :func:`single` in a fresh interpreter (no fork after BLAS threads; its own peak RSS)."""
+    spec = json.dumps({"model": name, "params": params})
+    proc = subprocess.run([sys.executable, __file__, "--data", data, "--single", spec],
+                          check=True, capture_output=True, text=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,7 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", default=str(DEFAULT_DATA), help="directory with train.txt / valid.txt / test.txt")
     ap.add_argument("--quick", action="store_true", help="no tuning: one configuration per model")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "baselines_ml1m.json"))
+    ap.add_argument("--single", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.single:
+        sys.stdout.write(json.dumps(single(args.data, args.single)) + "\n")
+        return 0
 
     t0 = time.perf_counter()
     split = read_given(args.data, format="lines")
@@ -112,11 +114,11 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(f"valid {name} {params}: NDCG@20 {row['ndcg@20']:.4f} ({row['fit_s']}s)\n")
             if name not in best or row["ndcg@20"] > best[name]["ndcg@20"]:
                 best[name] = row
-    final = [measured(split, name, b["params"]) | {"selected_on_valid": len(grids[name]) > 1}
+    final = [measured(args.data, name, b["params"]) | {"selected_on_valid": len(grids[name]) > 1}
              for name, b in best.items()]
     refs = []
     for lam, (r_ref, n_ref) in REFERENCE.items():
-        row = measured(split, "ease", {"l2": lam})
+        row = measured(args.data, "ease", {"l2": lam})
         row.update(reference_recall=r_ref, reference_ndcg=n_ref,
                    matches_4dp=bool(round(row["recall@20"], 4) == r_ref and round(row["ndcg@20"], 4) == n_ref))
         refs.append(row)

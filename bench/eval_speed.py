@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import time
 from pathlib import Path
@@ -55,6 +56,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     scores, ev = make()
+    load_before = os.getloadavg()[0]
     rows = []
     for ks in [(20,), (20, 50, 100)]:
         sec = timed(lambda ks=ks: evaluate_scores(scores, ev, ks=ks), args.repeats)
@@ -62,6 +64,7 @@ def main() -> None:
     sec = timed(lambda: topk(scores, 100, ev.exclude), args.repeats)
     rows.append({"step": "topk(k=100, exclude) alone", "seconds": round(sec, 4)})
     res = evaluate_scores(scores, ev, ks=(20,))
+    print(f"load average (1 min) before/after: {load_before:.2f} / {os.getloadavg()[0]:.2f}")  # noqa: T201
     print(f"| step ({N_USERS} x {N_ITEMS}, torch threads={torch.get_num_threads()}) | median seconds |")  # noqa: T201
     print("|---|---:|")  # noqa: T201
     for r in rows:
@@ -74,6 +77,7 @@ def main() -> None:
         "repeats": args.repeats,
         "machine": f"2-core CPU dev box, shared with other jobs ({platform.processor() or platform.machine()})",
         "torch": torch.__version__,
+        "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "timings": rows,
         "sanity_recall@20_random": round(res.summary["recall@20"], 5),
     }

@@ -33,6 +33,10 @@ def atomic_dir(path: str | os.PathLike[str], *, overwrite: bool = True) -> Itera
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
         yield tmp
+        # mkdtemp/mkstemp create private (0700/0600) entries; artifacts get ordinary permissions
+        os.chmod(tmp, 0o755)
+        for entry in tmp.rglob("*"):
+            os.chmod(entry, 0o755 if entry.is_dir() else 0o644)
         if target.exists():
             old = target.with_name(f".{target.name}.old-{os.getpid()}")
             os.replace(target, old)
@@ -57,6 +61,7 @@ def atomic_file(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) ->
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

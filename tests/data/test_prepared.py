@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from conftest import shared_path
 
 from recgen.data import Interactions
-from recgen.data.prepared import load_split, prepare_dataset, read_given, read_manifest, save_split
+from recgen.data.prepared import (
+    _PREPARE_DEFAULTS,
+    load_split,
+    prepare_dataset,
+    read_given,
+    read_manifest,
+    save_split,
+)
 from recgen.data.splits import heldout_users_split, random_split
 from recgen.errors import ArtifactError, ConfigError, DataFormatError, RecgenError
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from conftest import shared_path  # noqa: E402
 
 U_DATA_SHA256 = "06416e597f82b7342361e41163890c81036900f418ad91315590814211dca490"
 
@@ -96,6 +100,8 @@ def test_prepare_twice_is_byte_identical_and_round_trips(split, ratings_csv, giv
     assert all(len(h) == 64 for h in files_meta.values())
     for key, value in kw.items():
         assert manifest["split"]["prepare"][key] == value
+        flag = f"--{'last-k' if key == 'k' else key.replace('_', '-')} {value}"
+        assert (flag in manifest["command"]) == (value != _PREPARE_DEFAULTS[key])  # defaults are left out
 
 
 def test_given_dir_semantics(given_dir):

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 import pytest
-from eval_helpers import random_evalset
+from eval_helpers import naive_metrics, random_evalset
 
 from recgen.errors import ConfigError, DataFormatError
 from recgen.evaluation import EvalResult, PrecomputedScorer, evaluate, evaluate_scores
@@ -23,30 +22,6 @@ class PopularityScorer:
     def score(self, rows, *, user_rows=None):
         self.calls.append((rows.shape[0], np.asarray(user_rows)))
         return np.tile(self.counts, (rows.shape[0], 1))
-
-
-def naive_metrics(scores: np.ndarray, evalset, ks) -> dict[str, list[float]]:
-    """Per-user Python reference: rank non-excluded items by (score desc, index asc), then the formulas."""
-    out: dict[str, list[float]] = {}
-    n_items = scores.shape[1]
-    for u in range(evalset.n_users):
-        target = set(evalset.target[u].indices.tolist())
-        if not target:
-            continue
-        excluded = set(evalset.exclude[u].indices.tolist())
-        ranked = sorted((i for i in range(n_items) if i not in excluded), key=lambda i: (-scores[u, i], i))
-        for k in ks:
-            rel = [1 if i in target else 0 for i in ranked[:k]]
-            h, t = sum(rel), len(target)
-            dcg = sum(r / math.log2(p + 2) for p, r in enumerate(rel))
-            idcg = sum(1 / math.log2(p + 2) for p in range(min(t, k)))
-            first = next((p for p, r in enumerate(rel) if r), None)
-            ap = sum(sum(rel[:p + 1]) / (p + 1) for p, r in enumerate(rel) if r) / min(k, t)
-            vals = {"recall": h / t, "trecall": h / min(k, t), "ndcg": dcg / idcg, "precision": h / k,
-                    "hit": float(h > 0), "mrr": 0.0 if first is None else 1 / (first + 1), "map": ap}
-            for m, v in vals.items():
-                out.setdefault(f"{m}@{k}", []).append(v)
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -10,22 +10,21 @@ import threading
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import serving_helpers
 from fastapi.testclient import TestClient
-from serving_helpers import (  # noqa: F401 - fixtures
-    artifacts,
-    data_blocks,
-    ease,
-    expected_top,
-    popular,
-    user_items,
-    wait_ready,
-)
+from serving_helpers import expected_top, user_items, wait_ready
 
 from recgen.data import Interactions
 from recgen.models.popularity import MostPopular
 from recgen.serving import ModelStore, ServeSettings, create_app
 from recgen.serving.engine import LoadedModel
 from recgen.serving.schemas import MAX_BATCH, MAX_IDS
+
+# shared fixtures (assigned, not imported, so pytest finds them and ruff sees no shadowed import)
+artifacts = serving_helpers.artifacts
+data_blocks = serving_helpers.data_blocks
+ease = serving_helpers.ease
+popular = serving_helpers.popular
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -165,6 +164,8 @@ def test_invalid_bodies_are_422_naming_the_field(client, body, field):
 def test_malformed_json_and_oversized_lists_are_422(client):
     r = client.post("/recommend", content=b'{"user_id": "0",', headers={"content-type": "application/json"})
     assert r.status_code == 422 and r.json()["error"] == "invalid_request"
+    r = client.post("/recommend", content=b'{"items": ["\xff\xfe"]}', headers={"content-type": "application/json"})
+    assert r.status_code == 422 and "UTF-8" in r.json()["message"]  # not FastAPI's bare 400
     r = client.post("/recommend", json={"items": ["1"] * (MAX_IDS + 1)})
     assert r.status_code == 422 and "items" in r.json()["message"]
 

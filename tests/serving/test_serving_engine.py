@@ -8,10 +8,16 @@ import time
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from serving_helpers import data_blocks, ease, expected_top  # noqa: F401 - fixtures
+import serving_helpers
+from serving_helpers import expected_top
 
 from recgen.serving.engine import EngineOverloaded, InferenceEngine, Job, LoadedModel
 from recgen.serving.similar import top_k
+
+# shared fixtures (assigned, not imported, so pytest finds them and ruff sees no shadowed import)
+data_blocks = serving_helpers.data_blocks
+ease = serving_helpers.ease
+
 
 
 def test_top_k_hand_cases():

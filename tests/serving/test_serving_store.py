@@ -7,12 +7,19 @@ import threading
 
 import numpy as np
 import pytest
+import serving_helpers
 from click.testing import CliRunner
-from serving_helpers import artifacts, data_blocks, ease, popular  # noqa: F401 - fixtures
 
 from recgen.errors import ArtifactError, ConfigError
 from recgen.serving import ModelStore
 from recgen.serving.engine import LoadedModel
+
+# shared fixtures (assigned, not imported, so pytest finds them and ruff sees no shadowed import)
+artifacts = serving_helpers.artifacts
+data_blocks = serving_helpers.data_blocks
+ease = serving_helpers.ease
+popular = serving_helpers.popular
+
 
 
 def _files(d):

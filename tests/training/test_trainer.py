@@ -148,6 +148,8 @@ def test_resume_after_kill_reaches_the_same_final_weights(split, tmp_path):
     assert all(torch.equal(v, weights(again)[k]) for k, v in weights(full).items())
     with pytest.raises(ConfigError, match="checkpoint_dir"):
         MultVAE(**VAE).fit(train, resume=True)
+    with pytest.raises(ConfigError, match="'lr'"):  # resuming with other hyperparameters is refused
+        MultVAE(**{**VAE, "lr": 0.1}, checkpoint_dir=ckpt).fit(train, ev, resume=True)
 
 
 def test_deterministic_by_seed_and_threads_restored(split):

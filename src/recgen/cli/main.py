@@ -49,7 +49,7 @@ class RecgenGroup(click.Group):
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
-    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
+    level = logging.ERROR if quiet else {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
     logger = logging.getLogger("recgen")
     logger.setLevel(level)
     if not any(getattr(h, "_recgen_cli", False) for h in logger.handlers):
@@ -64,8 +64,8 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
 
 @click.group(cls=RecgenGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(recgen.__version__, prog_name="recgen")
-@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
-@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on stderr.")
+@click.option("-v", "--verbose", count=True, help="Log progress on stderr (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
 def cli(verbose: int, quiet: bool) -> None:
     """recgen: autoencoder and GAN recommenders with honest, full-ranking evaluation.
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 from rich.console import Console
 
+from recgen.quickstart import NEURAL_BUDGET_S
+
 
 @click.command("quickstart")
 @click.option("--out", default="recgen-quickstart", show_default=True, metavar="DIR",
@@ -16,7 +18,9 @@ from rich.console import Console
 @click.option("--no-download", is_flag=True, help="Never touch the network.")
 @click.option("--models", "models", default=None, metavar="NAME,NAME",
               help="Only these models (default: most-popular, itemknn, ease, puresvd, mult-vae).")
-def quickstart_cmd(out: str, data: str, no_download: bool, models: str | None) -> None:
+@click.option("--neural-budget", type=float, default=NEURAL_BUDGET_S, show_default=True, metavar="SECONDS",
+              help="Stop models trained in epochs (Mult-VAE) after the epoch that passes this time.")
+def quickstart_cmd(out: str, data: str, no_download: bool, models: str | None, neural_budget: float) -> None:
     """Prepare a dataset, train the baselines (and Mult-VAE), show results with CIs and recommendations.
 
     Everything is written to --out: data/ (the prepared split), models/<name>/, results.md,
@@ -28,7 +32,7 @@ def quickstart_cmd(out: str, data: str, no_download: bool, models: str | None) -
     console = Console(width=max(Console().width, 100))
     err = Console(stderr=True, width=max(Console(stderr=True).width, 100))
     names = [m.strip() for m in models.split(",") if m.strip()] if models else None
-    res = run_quickstart(out, data=data, download=not no_download, models=names,
+    res = run_quickstart(out, data=data, download=not no_download, models=names, neural_budget_s=neural_budget,
                          progress=lambda line: err.print(f"[dim]{line}[/]", highlight=False))
     info = res.data
     if info.synthetic:
@@ -40,7 +44,7 @@ def quickstart_cmd(out: str, data: str, no_download: bool, models: str | None) -
         console.print(f"(not available in this installation: {', '.join(res.skipped_models)})", highlight=False)
     title = f"Test users ({res.split.test.nonempty().n_users}), full ranking over {res.split.n_items} items"
     console.print(rich_table(res.test, [f"recall@{K}", f"ndcg@{K}"], title=title))
-    fit = ", ".join(f"{m} {s:.1f}s" for m, s in res.fit_seconds.items())
+    fit = ", ".join(f"{m} {s:.1f}s{res.epochs.get(m, '')}" for m, s in res.fit_seconds.items())
     console.print(f"fit times: {fit}", highlight=False)
     console.print(f"\n[bold]Recommendations by {res.best_model}[/] (best validation NDCG@{K}):", highlight=False)
     for rec in res.recommendations:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -286,13 +287,14 @@ def _source_files(path: Path, fmt: str) -> list[Path]:
 def _command(source: PathLike, options: dict[str, Any], defaults: dict[str, Any]) -> str:
     """The ``recgen data prepare`` command line for these options (without ``--out``, so that the
     manifest's bytes do not depend on where the directory is written)."""
-    parts = ["recgen data prepare", str(source)]
+    parts = ["recgen data prepare", shlex.quote(str(source))]
     for k, v in options.items():
         if v is not None and (v != defaults.get(k) or k in ("format", "split")):
-            parts.append(f"--{k.replace('_', '-')} {v}")
+            parts.append(f"--{_CLI_FLAGS.get(k, k.replace('_', '-'))} {shlex.quote(str(v))}")
     return " ".join(parts)
 
 
+_CLI_FLAGS = {"k": "last-k"}  # options whose CLI flag is not the argument name (recgen/cli/data.py)
 _PREPARE_DEFAULTS: dict[str, Any] = {
     "format": "auto", "split": "given", "min_rating": None, "min_user": 1, "min_item": 1, "val_users": None,
     "test_users": None, "fold_in": 0.8, "min_target_items": 5, "val_ratio": 0.1, "test_ratio": 0.2, "k": 1,

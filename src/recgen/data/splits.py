@@ -247,8 +247,8 @@ def random_split(data: Interactions, val_ratio: float = 0.1, test_ratio: float =
     n_test = np.minimum(_round_half_up(test_ratio * n), np.maximum(n - 1, 0))
     n_val = np.minimum(_round_half_up(val_ratio * n), np.maximum(n - 1 - n_test, 0))
     rows = entry_rows(m)
-    keys = np.random.default_rng(seed).random(m.nnz)
-    order = np.lexsort((keys, rows))  # by row, then random key
+    keys = np.random.default_rng(seed).integers(0, 2**32, m.nnz, dtype=np.int64)
+    order = np.argsort((rows << 32) | keys, kind="stable")  # by row, then random key (one int64 sort)
     rank = np.empty(m.nnz, dtype=np.int64)
     rank[order] = np.arange(m.nnz) - m.indptr[rows[order]]
     labels = np.full(m.nnz, TRAIN, dtype=np.int64)

@@ -47,9 +47,15 @@ def leave_last_k_split(data: Interactions, k: int = 1, val_k: int = 1) -> Split:
     n = np.diff(m.indptr)
     n_test = np.minimum(k, np.maximum(n - 1, 0))
     n_val = np.minimum(val_k, np.maximum(n - 1 - n_test, 0))
-    order = np.lexsort((-m.indices.astype(np.int64), -times, rows))  # per row: latest first
-    back = np.empty(m.nnz, dtype=np.int64)  # 0 = the user's latest interaction
-    back[order] = np.arange(m.nnz) - m.indptr[rows[order]]
+    # dense rank of each timestamp (equal times share a rank), then one stable int64 sort by (row, rank):
+    # ties keep the storage order, i.e. ascending item index, so the larger index counts as later
+    by_time = np.argsort(times)
+    t_rank = np.empty(m.nnz, dtype=np.int64)
+    t_rank[by_time] = np.cumsum(np.r_[False, np.diff(times[by_time]) != 0])
+    order = np.argsort((rows << 32) | t_rank, kind="stable")
+    pos = np.empty(m.nnz, dtype=np.int64)
+    pos[order] = np.arange(m.nnz) - m.indptr[rows[order]]
+    back = n[rows] - 1 - pos  # 0 = the user's latest interaction
     labels = np.full(m.nnz, TRAIN, dtype=np.int64)
     labels[back < n_test[rows]] = TEST
     labels[(back >= n_test[rows]) & (back < (n_test + n_val)[rows])] = VAL

@@ -8,8 +8,8 @@ result never depends on ``torch.topk``'s unspecified order among ties or on the 
 Implementation: one ``torch.topk`` of ``k + 1`` (``sorted=True``); a row has a boundary tie iff its
 (k+1)-th value equals its k-th. Rows without one keep topk's k items; those with
 equal neighbours inside the list are reordered by (score desc, index asc) with two small stable sorts. Rows with a boundary tie
-(e.g. popularity counts, all-zero rows) are rebuilt from a mask ``score > v_k`` plus the first
-``k - #greater`` tied items in index order: O(n_items) per row, no full sort.
+(e.g. popularity counts, all-zero rows) keep their items scoring above the k-th value and take the
+lowest-index items tied at it (one more ``topk`` over an index key): O(n_items) per row, no full sort.
 
 Excluded items get ``-inf`` before ranking. A slot that could only be filled by a ``-inf`` item
 (fewer than ``k`` rankable items) holds index ``-1`` and value ``-inf``: excluded items are never
@@ -63,11 +63,38 @@ def apply_exclude(scores: torch.Tensor, exclude: sp.spmatrix | None) -> torch.Te
 
 
 def _order_rows(idx: torch.Tensor, vals: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Reorder each row's (idx, vals) by value desc, then index asc (two stable sorts)."""
-    idx, perm = torch.sort(idx, dim=1, stable=True)
-    vals = torch.gather(vals, 1, perm)
-    vals, perm = torch.sort(vals, dim=1, descending=True, stable=True)
-    return torch.gather(idx, 1, perm), vals
+    """Within runs of equal values of value-sorted rows, put lower item indices first.
+
+    ``vals`` is sorted descending along each row, so equal values are contiguous: the key
+    ``run number * n + index`` is unique and one sort of it gives (value desc, index asc).
+    """
+    run = torch.cumsum(torch.ne(vals[:, 1:], vals[:, :-1]), dim=1)
+    run = torch.cat([torch.zeros_like(run[:, :1]), run], dim=1)
+    span = int(idx.max()) + 2 if idx.numel() else 1
+    order = torch.argsort(run * span + idx, dim=1)
+    return torch.gather(idx, 1, order), torch.gather(vals, 1, order)
+
+
+def _boundary_ties(s: torch.Tensor, idx: torch.Tensor, vals: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rebuild rows whose k-th value ``t`` is shared by items outside the list.
+
+    The ``g`` items scoring above ``t`` are the first ``g`` entries of topk's (value-sorted) output;
+    the other ``k - g`` places go to the lowest-index items scoring exactly ``t``, found with one
+    ``topk`` over the key ``n_items - index`` (0 for items not equal to ``t``).
+    """
+    n, k = idx.shape
+    m = int(s.shape[1])
+    t = vals[:, k - 1:k]
+    g = (vals > t).sum(dim=1, keepdim=True)  # < k by construction
+    dtype = torch.float32 if m < 2**24 else torch.float64
+    key = torch.arange(m, 0, -1, dtype=dtype, device=s.device).expand(n, m)
+    key = torch.where(s == t, key, torch.zeros((), dtype=dtype, device=s.device))
+    first_tied = torch.topk(key, k, dim=1, sorted=True).indices  # lowest tied indices first
+    j = torch.arange(k, device=s.device).expand(n, k)
+    from_tied = torch.gather(first_tied, 1, (j - g).clamp(min=0))
+    new_idx = torch.where(j < g, idx, from_tied)
+    new_vals = torch.where(j < g, vals, t.expand(n, k))
+    return new_idx, new_vals
 
 
 def topk_tensor(scores: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -88,16 +115,10 @@ def topk_tensor(scores: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tenso
         vals, idx = vals[:, :k].contiguous(), idx[:, :k].contiguous()
     else:
         tied = torch.zeros(0, dtype=torch.int64)
-    if len(tied):
-        s = scores[tied]
-        t = vals[tied, k - 1:k]
-        gt = s > t
-        need = k - gt.sum(dim=1, keepdim=True)
-        eq = s == t
-        take = gt | (eq & (torch.cumsum(eq, dim=1) <= need))
-        pos = torch.nonzero(take)[:, 1].reshape(len(tied), k)  # row-major: indices ascending
-        idx[tied] = pos
-        vals[tied] = torch.gather(s, 1, pos)
+    if 2 * len(tied) > len(scores):  # mostly tied (e.g. popularity counts): redo every row, no row copy
+        idx, vals = _boundary_ties(scores, idx, vals)  # (correct for untied rows too)
+    elif len(tied):
+        idx[tied], vals[tied] = _boundary_ties(scores[tied], idx[tied], vals[tied])
     # topk's output is sorted by value; only rows with equal neighbours need the index tie rule
     inner = torch.nonzero((vals[:, 1:] == vals[:, :-1]).any(dim=1)).flatten()
     if len(inner):

@@ -17,9 +17,14 @@ def multinomial_nll(logits: torch.Tensor, row_ids: torch.Tensor, cols: torch.Ten
 
     ``−(1/B) Σ_u Σ_i x_ui log softmax(logits_u)_i`` with x given sparsely; shape ``logits``: (B, n_items).
     """
-    log_p = F.log_softmax(logits, dim=-1)
-    picked = log_p[row_ids, cols]                                  # (nnz,)
-    return -(picked * vals).sum() / logits.shape[0]
+    # log softmax_i = logit_i − logsumexp(logits): Σ_i x_i log p_i = Σ_nnz x·logit − (Σ_i x_i)·logsumexp.
+    # Gathering the nonzeros' logits (index_select → index_add backward) avoids materialising the
+    # (B, n_items) log-softmax and its scatter backward.
+    n_rows, n_cols = logits.shape
+    lse = torch.logsumexp(logits, dim=-1)                                                     # (B,)
+    totals = torch.zeros(n_rows, dtype=vals.dtype, device=vals.device).index_add_(0, row_ids, vals)
+    picked = logits.reshape(-1).index_select(0, row_ids * n_cols + cols)                      # (nnz,)
+    return ((totals * lse).sum() - (vals * picked).sum()) / n_rows
 
 
 def multinomial_nll_dense(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

@@ -100,6 +100,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # FastAPI could not decode the body (e.g. not UTF-8): an invalid body
+            return error_response(422, "invalid_request", f"body: {exc.detail}; send UTF-8 JSON.",
+                                  "see /docs or /openapi.json for the request schema")
         return error_response(exc.status_code, _CODES.get(exc.status_code, "error"), str(exc.detail),
                               headers=getattr(exc, "headers", None))
 

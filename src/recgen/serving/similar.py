@@ -30,11 +30,10 @@ class ItemSimilarity:
         self._emb: np.ndarray | None = None
         self._dense: np.ndarray | None = None
         self._sparse_cols: sp.csc_matrix | None = None
-        emb_fn = getattr(model, "item_embeddings", None)
+        emb = _embeddings(model)
         weights = getattr(model, "weights_", None)
         knn = getattr(model, "similarity_", None)
-        if callable(emb_fn):
-            emb = np.asarray(emb_fn(), dtype=np.float32)
+        if emb is not None:
             norms = np.linalg.norm(emb, axis=1, keepdims=True)
             self._emb = emb / np.maximum(norms, 1e-12)
             self.method: Method = "embedding-cosine"
@@ -70,6 +69,19 @@ class ItemSimilarity:
         out = np.asarray(out, dtype=np.float32).copy()
         out[item] = -np.inf
         return out
+
+
+def _embeddings(model: Any) -> np.ndarray | None:
+    """``model.item_embeddings()`` as float32 (n_items, d), or None when the model has none."""
+    fn = getattr(model, "item_embeddings", None)
+    if not callable(fn):
+        return None
+    try:
+        emb = np.asarray(fn(), dtype=np.float32)
+    except NotImplementedError:  # the neural base class declares it; not every model defines it
+        return None
+    n = len(model.items_)
+    return emb if emb.ndim == 2 and emb.shape[0] == n and emb.shape[1] > 0 else None
 
 
 def similar_items(model: Any, item_index: int, k: int) -> tuple[np.ndarray, np.ndarray, Method]:

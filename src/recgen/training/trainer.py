@@ -96,13 +96,14 @@ class Trainable(Protocol):
 
 
 def build_optimizer(params: Any, config: TrainingConfig, lr: float | None = None) -> torch.optim.Optimizer:
-    """The optimiser named by ``config.optimizer`` with its lr and weight decay."""
+    """The optimiser named by ``config.optimizer`` with its lr and weight decay (fused kernels on CPU/CUDA)."""
     lr = config.lr if lr is None else lr
-    if config.optimizer == "adam":
-        return torch.optim.Adam(params, lr=lr, weight_decay=config.weight_decay)
-    if config.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=lr, weight_decay=config.weight_decay)
-    return torch.optim.SGD(params, lr=lr, weight_decay=config.weight_decay)
+    params = list(params)
+    tensors = [p for g in params for p in (g["params"] if isinstance(g, dict) else [g])]
+    # the fused kernels (CPU and CUDA) are ~5x faster than the per-tensor loop on big output layers
+    fused = bool(tensors) and all(t.device.type in ("cpu", "cuda") and t.is_floating_point() for t in tensors)
+    kind = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}[config.optimizer]
+    return kind(params, lr=lr, weight_decay=config.weight_decay, fused=fused or None)
 
 
 def lr_factor(config: TrainingConfig, epoch: int) -> float:
@@ -291,6 +292,13 @@ class Trainer:
             log.info("no checkpoint in %s; starting afresh", self.config.checkpoint_dir)
             return
         tensors, meta = loaded
+        now = _jsonable(dataclasses.asdict(self.config))
+        changed = sorted(k for k, v in meta["config"].items() if k not in _RESUME_FREE and now.get(k) != v)
+        if changed:
+            raise ConfigError(
+                f"checkpoint in {self.config.checkpoint_dir!r} was written with other values of {changed} "
+                f"(then: {[meta['config'][k] for k in changed]}, now: {[now.get(k) for k in changed]}); resume with "
+                "the same configuration, or delete the checkpoint to start afresh.")
         device = model.device_
         model.module_.load_state_dict({k[7:]: v.to(device) for k, v in tensors.items() if k.startswith("module.")})
         best = {k[5:]: v.to(device) for k, v in tensors.items() if k.startswith("best.")}
@@ -307,6 +315,10 @@ class Trainer:
         self.best_epoch, self.best_metric = meta["best_epoch"], meta["best_metric"]
         self.bad_evals, self.stopped_early = int(meta["bad_evals"]), bool(meta["stopped_early"])
         log.info("resumed from %s at epoch %d (step %d)", self.config.checkpoint_dir, self.epoch, self.step)
+
+
+#: options that may change between an interrupted run and its resumption
+_RESUME_FREE = frozenset({"epochs", "patience", "show_progress", "num_threads", "checkpoint_dir", "device"})
 
 
 def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
