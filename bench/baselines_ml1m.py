@@ -70,6 +70,11 @@ def fit_eval(split: Any, name: str, params: dict[str, Any], which: str) -> dict[
             "n_users": res.n_users, "n_skipped": res.n_skipped, "fit_s": round(fit_s, 2), "eval_s": round(eval_s, 2)}
 
 
+def emit(line: str) -> None:
+    """The bench's output is its printed table."""
+    sys.stdout.write(line + "\n")
+
+
 def single(data: str, spec: str) -> dict[str, Any]:
     """--single: load, fit on train, evaluate on test; report times and this process's peak RSS."""
     job = json.loads(spec)
@@ -123,12 +128,12 @@ def main(argv: list[str] | None = None) -> int:
                    matches_4dp=bool(round(row["recall@20"], 4) == r_ref and round(row["ndcg@20"], 4) == n_ref))
         refs.append(row)
 
-    print(f"{'model':<14}{'params':<48}{'R@20':>8}{'N@20':>8}{'fit s':>8}{'eval s':>8}{'peak MiB':>10}")
+    emit(f"{'model':<14}{'params':<48}{'R@20':>8}{'N@20':>8}{'fit s':>8}{'eval s':>8}{'peak MiB':>10}")
     for row in final + refs:
-        print(f"{row['model']:<14}{json.dumps(row['params']):<48}{row['recall@20']:>8.4f}{row['ndcg@20']:>8.4f}"
+        emit(f"{row['model']:<14}{json.dumps(row['params']):<48}{row['recall@20']:>8.4f}{row['ndcg@20']:>8.4f}"
               f"{row['fit_s']:>8.2f}{row['eval_s']:>8.2f}{row['peak_rss_mib']:>10.0f}")
     for row in refs:
-        print(f"EASE l2={row['params']['l2']:g}: reference {row['reference_recall']:.4f}/{row['reference_ndcg']:.4f}, "
+        emit(f"EASE l2={row['params']['l2']:g}: reference {row['reference_recall']:.4f}/{row['reference_ndcg']:.4f}, "
               f"matches to 4 dp: {row['matches_4dp']}")
     result = {
         "dataset": "ml-1m-lightgcnpp (given split)", "split_meta": {k: split.meta.get(k) for k in
@@ -141,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    emit(f"wrote {args.out}")
     return 0
 
 

@@ -109,3 +109,15 @@ def test_metric_selection_and_errors(data):
     bad = PopularityScorer(np.zeros(39))
     with pytest.raises(DataFormatError, match=r"expected \(\d+, 40\)"):
         evaluate(bad, ev)
+
+
+def test_torch_scores_and_float64_scores_give_the_same_result(data):
+    import torch
+
+    ev, _ = data
+    scores = np.random.default_rng(8).standard_normal((ev.n_users, ev.n_items))
+    a = evaluate_scores(scores.astype(np.float32), ev, ks=(5,))
+    b = evaluate_scores(torch.from_numpy(scores.astype(np.float32)), ev, ks=(5,), batch_size=11)
+    c = evaluate_scores(scores, ev, ks=(5,))  # float64 kept as float64: same order for these values
+    assert (a.topk_items == b.topk_items).all() and (a.topk_items == c.topk_items).all()
+    assert a.summary == b.summary

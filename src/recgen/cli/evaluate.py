@@ -18,7 +18,6 @@ from recgen.cli._common import (
     parse_ks,
     split_fingerprint,
 )
-from recgen.evaluation.tables import RECALL_NOTE
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +28,8 @@ _LABELS = {"recall": "recall (std)", "trecall": "trecall (trunc)"}
 def metric_by_k_table(result: Any, metrics: tuple[str, ...], *, title: str | None = None, ci: bool = True
                       ) -> Table:
     """One model: a row per metric, a column per cut-off; ``mean [95% bootstrap CI]`` per cell."""
+    from recgen.evaluation.tables import RECALL_NOTE
+
     caption = RECALL_NOTE + (" Brackets: 95 % percentile-bootstrap interval over users." if ci else "")
     table = Table(title=title, caption=caption, caption_justify="left")
     table.add_column("metric")

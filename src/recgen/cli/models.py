@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import json
+import re
 from typing import Any
 
 import click
@@ -36,10 +38,10 @@ def field_docs(config_cls: type) -> dict[str, str]:
 
 
 def summary_line(klass: type) -> str:
-    """First sentence of a model class docstring."""
+    """First sentence of a model class docstring (its first paragraph, cut at a sentence end)."""
     doc = inspect.getdoc(klass) or ""
-    first = doc.strip().split("\n\n")[0].replace("\n", " ")
-    return first
+    first = " ".join(doc.strip().split("\n\n")[0].split())
+    return re.split(r"(?<=[.!?])\s+(?=[A-Z])", first, maxsplit=1)[0]
 
 
 def config_defaults(config_cls: type) -> list[tuple[str, Any]]:
@@ -55,7 +57,8 @@ def config_defaults(config_cls: type) -> list[tuple[str, Any]]:
 
 @click.command("models")
 @click.argument("name", required=False)
-def models_cmd(name: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print {model: {description, class, defaults}} as JSON.")
+def models_cmd(name: str | None, as_json: bool) -> None:
     """List the registered models with a one-line description and their config defaults.
 
     With NAME, show every config field of that model with its type, default and meaning; set any of
@@ -63,6 +66,13 @@ def models_cmd(name: str | None) -> None:
     """
     from recgen.models.registry import available_models, get_model_class
 
+    if as_json:
+        registry = {name: get_model_class(name)} if name else available_models()
+        doc = {key: {"class": f"{k.__module__}.{k.__name__}", "description": summary_line(k),
+                     "defaults": {n: list(v) if isinstance(v, tuple) else v for n, v in config_defaults(k.config_cls)}}
+               for key, k in registry.items()}
+        click.echo(json.dumps(doc, indent=2))
+        return
     console = Console(soft_wrap=False, width=max(Console().width, 110))
     if name is not None:
         klass = get_model_class(name)

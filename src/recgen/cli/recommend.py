@@ -14,7 +14,7 @@ from rich.table import Table
 
 from recgen.cli._common import eval_set
 from recgen.cli.evaluate import load_checked
-from recgen.errors import ConfigError, check_k
+from recgen.errors import ConfigError, UnknownIdError, check_k
 
 
 def _ids(value: str | None) -> list[str] | None:
@@ -100,7 +100,11 @@ def recommend_cmd(model_dir: str, data: str | None, which: str, users: str | Non
         labels = user_ids
     else:
         history = _ids(items) or []
-        lists, scores = model.recommend(items=history, k=k, unknown="ignore" if ignore_unknown else "error")
+        try:
+            lists, scores = model.recommend(items=history, k=k, unknown="ignore" if ignore_unknown else "error")
+        except UnknownIdError as exc:
+            msg = str(exc).replace("pass unknown='ignore'", "pass --ignore-unknown")
+            raise UnknownIdError(msg) from None
         labels = ["(history)"]
     table = Table("user", "rank", "item", "score")
     for label, row, sc in zip(labels, lists, scores, strict=True):

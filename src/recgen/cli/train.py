@@ -64,7 +64,10 @@ def train_cmd(model: str, data: str, out: str, sets: tuple[str, ...], config_fil
     estimator = klass(**overrides)
     fit_kwargs = _fit_kwargs(estimator, resume)
     split = load_split(data)
-    cutoffs = check_ks(parse_ks(ks), split.n_items)
+    wanted = parse_ks(ks)
+    if tuple(ks) == VALIDATION_KS:  # the defaults shrink to small catalogues; explicit --k values are checked
+        wanted = [k for k in wanted if k <= split.n_items] or [split.n_items]
+    cutoffs = check_ks(wanted, split.n_items)
     click.echo(f"training {klass.name} on {data}: {split.train.n_users} users x {split.n_items} items, "
                f"{split.train.nnz} interactions", err=True)
     t0 = time.perf_counter()

@@ -107,8 +107,10 @@ def _check_token(tok: str, kind: str) -> str | None:
     t = tok.strip()
     if kind == "skip":
         return None
-    if t == "" or t in NULL_VALUES:
-        return "an empty or missing value"
+    if t == "":
+        return "empty"
+    if t in NULL_VALUES:
+        return f"{t!r}, a missing value"
     if kind == "int_id":
         try:
             int(t)

@@ -149,8 +149,8 @@ def download_movielens(name: str, *, cache_dir: str | os.PathLike[str] | None = 
                 zf.extractall(unpacked)
         except zipfile.BadZipFile as exc:
             raise DownloadError(f"{name}.zip is not a valid zip archive ({exc}); retry with force=True.") from exc
-        inner = unpacked / name
-        root = inner if inner.is_dir() else unpacked
+        entries = list(unpacked.iterdir())  # ml-10m unpacks into "ml-10M100K/", the others into "<name>/"
+        root = entries[0] if len(entries) == 1 and entries[0].is_dir() else unpacked
         verify_counts(name, root)
         if target.exists():
             shutil.rmtree(target)

@@ -278,7 +278,7 @@ def _whitespace_tokens(path: Path, expected: str) -> pa.ChunkedArray:
         )
     except pa.ArrowInvalid as exc:
         raise DataFormatError(f"{path}: not a UTF-8 text file of '{expected}' lines ({exc}).") from exc
-    return pc.utf8_split_whitespace(table.column("line"))
+    return pc.ascii_split_whitespace(table.column("line"))  # ASCII whitespace; UTF-8 ids pass through
 
 
 def _read_lines(path: Path) -> pd.DataFrame:
@@ -294,7 +294,7 @@ def _read_lines(path: Path) -> pd.DataFrame:
     is_user = np.zeros(len(flat), dtype=bool)
     is_user[starts] = True
     users = ids.to_numpy()[starts]
-    df = pd.DataFrame({"user": np.repeat(users, n_items), "item": ids.to_numpy()[~is_user]})
+    df = pd.DataFrame({"user": np.repeat(users, n_items), "item": ids.to_numpy()[~is_user]}, copy=False)
     if len(df) == 0:
         raise DataFormatError(f"{path}: no 'user item ...' pairs found (every line holds a user id only).")
     return df

@@ -183,7 +183,9 @@ def _run(get_scores: Any, evalset: EvalSet, ks: int | Iterable[int], metrics: It
             for k in ks_t:
                 part[f"popularity@{k}"] = beyond.recommended_popularity(top_np, k, item_popularity)
         parts.append(part)
-    per_user = {k: np.concatenate([p[k] for p in parts]) if parts else np.zeros(0) for k in (parts[0] if parts else {})}
+    if not parts:
+        log.warning("no user of the evalset has a target item; nothing to evaluate.")
+    per_user = {k: np.concatenate([p[k] for p in parts]) for k in (parts[0] if parts else {})}
     summary = {k: float(np.nanmean(v)) if len(v) else float("nan") for k, v in per_user.items()}
     for k in ks_t:
         if "coverage" in names:

@@ -25,8 +25,8 @@ everything else. The easiest way is to subclass :class:`recgen.models.neural.Neu
 The trainer sees the built module as ``model.module_`` and its device as ``model.device_``.
 ``model.fit(train, validation=None, *, resume=False, callbacks=())``; afterwards ``model.history_``
 (list of per-epoch dicts: ``epoch``, ``step``, ``lr``, ``loss`` and every other value the step
-returned (batch-size-weighted epoch means), ``seconds``, and on validated epochs the metric, e.g.
-``ndcg@20``, and ``eval_seconds``), ``model.best_epoch_``; the history is saved in the artifact.
+returned (batch-size-weighted epoch means), ``seconds`` (wall) and ``cpu_seconds`` (process CPU, all
+threads), and on validated epochs the metric, e.g. ``ndcg@20``, ``eval_seconds`` and ``eval_cpu_seconds``), ``model.best_epoch_``; the history is saved in the artifact.
 
 Training step rules
 -------------------
@@ -52,7 +52,9 @@ Trainer behaviour
 - ``checkpoint_dir``: after every epoch, ``<dir>/last/`` (``tensors.safetensors`` + ``trainer.json``:
   module, best weights, optimiser states, generator states, epoch, step, history) is replaced
   atomically. ``fit(..., resume=True)`` continues from it and reaches the same final weights as an
-  uninterrupted run (same device and thread count).
+  uninterrupted run (same device and thread count). A resume with other hyperparameters than the
+  checkpoint's is refused (``epochs``, ``patience``, ``show_progress``, ``num_threads``, ``device`` and
+  ``checkpoint_dir`` may change).
 - ``num_threads`` sets ``torch.set_num_threads`` during ``fit`` only (process-wide while it runs) and
   restores the previous value afterwards.
 - Callbacks (:class:`Callback`: ``on_train_begin``, ``on_epoch_end(trainer, record)``,
