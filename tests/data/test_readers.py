@@ -152,6 +152,13 @@ def test_item_and_user_info_small_files(tmp_path):
     write(tmp_path, "movies.dat", "1::Toy Story (1995)::Animation|Comedy\n2::Heat::(no genres listed)\n")
     m = read_item_info(tmp_path / "movies.dat")
     assert m["genres"].tolist() == ["Animation|Comedy", ""] and m["year"].isna().tolist() == [False, True]
+    write(tmp_path, "movies.csv", 'movieId,title,genres\n1,"American President, The (1995)",Comedy|Drama\n'
+          '2,Nothing (2003–),(no genres listed)\n')
+    c = read_item_info(tmp_path / "movies.csv")
+    assert c.to_dict("list") == {"item": ["1", "2"], "title": ["American President, The (1995)", "Nothing (2003–)"],
+                                 "genres": ["Comedy|Drama", ""], "year": [1995, 2003]}
+    with pytest.raises(DataFormatError, match=r"movies2.dat, line 2: expected 3 '::'-separated fields, found 2"):
+        read_item_info(write(tmp_path, "movies2.dat", "1::A (1990)::Drama\n2::B (1991)\n"))
     write(tmp_path, "users.dat", "1::F::1::10::48067\n2::M::56::16::70072\n")
     u = read_user_info(tmp_path / "users.dat")
     assert u.to_dict("list") == {"user": ["1", "2"], "age": [1, 56], "gender": ["F", "M"],

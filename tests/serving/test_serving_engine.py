@@ -7,7 +7,6 @@ import time
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 import serving_helpers
 from serving_helpers import expected_top
 
@@ -55,10 +54,8 @@ class _GatedModel:
 
 
 def _job(model, items, k=5):
-    n = len(model.items_)
-    idx = np.array(sorted(items), dtype=np.int64)
-    row = sp.csr_matrix((np.ones(len(idx), np.float32), idx, [0, len(idx)]), shape=(1, n))
-    return Job(row=row, k=k, exclude=idx)
+    idx = np.array(sorted(items), dtype=np.int32)
+    return Job(items=idx, values=np.ones(len(idx), np.float32), k=k, exclude=idx)
 
 
 def test_queued_requests_are_scored_in_batches_with_unbatched_answers(ease):

@@ -76,6 +76,19 @@ class LoadedModel:
     def n_items(self) -> int:
         return len(self.model.items_)
 
+    def __post_init__(self) -> None:
+        # raw id -> index dicts: one lookup costs ~0.1 µs instead of ~200 µs through pandas per call
+        self.item_index: dict[str, int] = {k: i for i, k in enumerate(self.model.items_.ids)}
+        self.user_index: dict[str, int] = {k: i for i, k in enumerate(self.model.users_.ids)}
+        self.item_ids: list[str] = self.model.items_.ids.tolist()
+        train = sp.csr_matrix(self.model.train_)
+        self._indptr, self._indices, self._data = train.indptr, train.indices, train.data
+
+    def user_history(self, user: int) -> tuple[np.ndarray, np.ndarray]:
+        """Item indices and values of training user ``user`` (views, no copy)."""
+        a, b = self._indptr[user], self._indptr[user + 1]
+        return self._indices[a:b], self._data[a:b]
+
     def similarity(self) -> ItemSimilarity:
         """The item-similarity state, built on first use (under a lock, once per model)."""
         with self._sim_lock:
@@ -88,7 +101,8 @@ class LoadedModel:
 class Job:
     """One top-k question: a history row, what to leave out and which items may be returned."""
 
-    row: sp.csr_matrix  # (1, n_items)
+    items: np.ndarray  # item indices of the history (int32, sorted, unique)
+    values: np.ndarray  # their interaction values (float32)
     user_row: int = -1  # training row of a known user, else -1
     k: int = 10
     exclude: np.ndarray | None = None  # item indices never returned
@@ -220,7 +234,7 @@ class InferenceEngine:
         scores: dict[int, np.ndarray] = {}
         for start in range(0, len(model_jobs), self.max_batch):
             chunk = model_jobs[start:start + self.max_batch]
-            stacked = sp.vstack([j.row for j in chunk], format="csr")
+            stacked = _stack(chunk, served.n_items)
             user_rows = np.array([j.user_row for j in chunk], dtype=np.int64)
             out = served.model.score(stacked, user_rows=user_rows)
             self.batches += 1
@@ -231,6 +245,15 @@ class InferenceEngine:
         for t in group:
             results.append([_top(scores[id(j)] if not j.popularity else served.popularity, j) for j in t.jobs])
         return results
+
+
+def _stack(jobs: list[Job], n_items: int) -> sp.csr_matrix:
+    """One CSR matrix (len(jobs), n_items) from the jobs' histories, built in one constructor call."""
+    indptr = np.zeros(len(jobs) + 1, dtype=np.int64)
+    np.cumsum([len(j.items) for j in jobs], out=indptr[1:])
+    indices = np.concatenate([j.items for j in jobs]).astype(np.int32, copy=False) if jobs else np.zeros(0, np.int32)
+    data = np.concatenate([j.values for j in jobs]).astype(np.float32, copy=False) if jobs else np.zeros(0, np.float32)
+    return sp.csr_matrix((data, indices, indptr), shape=(len(jobs), n_items))
 
 
 def _top(row_scores: np.ndarray, job: Job) -> tuple[np.ndarray, np.ndarray]:
