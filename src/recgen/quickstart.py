@@ -375,7 +375,7 @@ def run_quickstart(out: str | os.PathLike[str] = "recgen-quickstart", *, data: s
     files = {"results_md": out_p / "results.md", "results_json": out_p / "results.json", "plot": plot,
              "data": out_p / "data", "models": out_p / "models"}
     files["results_md"].write_text(md, encoding="utf-8")
-    doc = {"data": info.name, "synthetic": info.synthetic, "description": info.description,
+    doc = {"data": info.name, "synthetic": info.synthetic, "models": list(test), "description": info.description,
            "preparation": info.preparation, "citation": info.citation, "best_model_by_validation": best,
            "fit_seconds": {k: round(v, 3) for k, v in fit_s.items()},
            "epochs": {k: v.strip(" ()") for k, v in epochs.items() if v},

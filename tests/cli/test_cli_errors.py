@@ -97,7 +97,7 @@ def test_recommend_argument_errors(trained):
     ok = run("recommend", trained / "pop", "--items", "500,nope", "--ignore-unknown", "--k", "3")
     assert ok.stdout.count("│") == 5 * 3
     r = run("recommend", trained / "pop", "--users", "424242", ok=False)
-    assert_one_line_error(r, "'424242'", "items=")
+    assert_one_line_error(r, "'424242'", "--items")
     r = run("recommend", trained / "pop", ok=False)
     assert_one_line_error(r, "exactly one of")
     r = run("recommend", trained / "pop", "--items", "500", "--data", trained / "prep", ok=False)

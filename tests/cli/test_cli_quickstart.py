@@ -25,7 +25,7 @@ def test_readme_quickstart_offline_uses_bundled_movietweetings(tmp_path):
     doc = json.loads((out / "results.json").read_text())
     assert doc["data"] == "movietweetings" and doc["synthetic"] is False
     expected = [name for name, _ in qs.QUICKSTART_MODELS if name in available_models()]
-    assert list(doc["test"]) == expected
+    assert doc["models"] == expected
     for name in expected:
         assert re.search(rf"│ {re.escape(name)}\s+│\s+500 │", text), name  # one table row per model, 500 users
         r = doc["test"][name]
@@ -57,7 +57,7 @@ def test_quickstart_uses_cached_movielens_100k(tmp_path):
               env={"RECGEN_HOME": str(home), "COLUMNS": "160"})
     assert "MovieLens 100K" in res.stdout and "Harper" in res.stdout
     doc = json.loads((tmp_path / "qs" / "results.json").read_text())
-    assert doc["data"] == "ml-100k" and list(doc["test"]) == ["most-popular", "ease"]
+    assert doc["data"] == "ml-100k" and doc["models"] == ["most-popular", "ease"]
     # the split is the README's ML-100K command: 100 test users (all with ≥ 1 target item at fold-in 0.8)
     assert doc["test"]["ease"]["n_users"] + doc["test"]["ease"]["n_skipped"] == 100
     assert "Toy Story (1995)" in res.stdout
@@ -73,7 +73,10 @@ def test_quickstart_synthetic_is_labelled_and_recovers_clusters(tmp_path):
     history_clusters = set(re.findall(r"taste cluster (\d+)", block.splitlines()[1]))
     assert len(history_clusters) == 1  # the new user's history comes from one planted cluster
     rec_clusters = re.findall(r"^\s+\d\. Synthetic item \d+ \(taste cluster (\d+)\)$", block, flags=re.M)[:5]
-    assert len(rec_clusters) == 5 and sum(c in history_clusters for c in rec_clusters) >= 4
+    # most of the list comes from that cluster (chance: 5/8 of one item); popularity pulls in the rest
+    assert len(rec_clusters) == 5 and sum(c in history_clusters for c in rec_clusters) >= 3
+    test = doc["test"]
+    assert test["ease"]["summary"]["ndcg@20"] > 1.5 * test["most-popular"]["summary"]["ndcg@20"]
 
 
 def test_resolve_data_order(tmp_path, monkeypatch):

@@ -21,6 +21,21 @@ FAST_OVERRIDES: dict[str, dict[str, Any]] = {
     "ease": {"l2": 10.0},
     "itemknn": {"k": 20},
     "puresvd": {"factors": 6},
+    # content / hybrid (no features in the contract: item content = its training column; hybrid = Mult-DAE)
+    "content-ae": {"epochs": 20, "batch_size": 16, "lr": 1e-2, "hidden_dim": 32, "latent_dim": 8,
+                   "show_progress": False, "num_threads": 1},
+    "content-knn": {"k": 20},
+    "hybrid-ae": {"epochs": 30, "batch_size": 32, "lr": 1e-2, "latent_dim": 16, "show_progress": False,
+                  "num_threads": 1},
+    # RecVAE / CDAE / AutoRec / latent kNN (AutoRec on 0/1 data needs weight on the unobserved zeros)
+    "recvae": {"epochs": 8, "batch_size": 32, "lr": 1e-2, "hidden_dim": 32, "latent_dim": 8, "encoder_layers": 2,
+               "n_enc_epochs": 2, "show_progress": False, "num_threads": 1},
+    "cdae": {"epochs": 20, "batch_size": 32, "lr": 1e-2, "hidden_dim": 16, "show_progress": False, "num_threads": 1},
+    "autorec": {"epochs": 20, "batch_size": 16, "lr": 1e-2, "hidden_dim": 16, "l2": 0.01, "unobserved_weight": 0.2,
+                "show_progress": False, "num_threads": 1},
+    "latent-knn": {"k": 20, "base_overrides": ("epochs=30", "batch_size=32", "lr=0.01", "hidden_dims=[32]",
+                                                "latent_dim=8", "total_anneal_steps=100", "show_progress=false",
+                                                "num_threads=1")},
 }
 
 #: models that give every user the same ranking; instead of recovering the planted blocks they must

@@ -286,3 +286,21 @@ def test_recgen_imports_without_fastapi():
     out = subprocess.run([sys.executable, "-c", "import json\n" + code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "recgen[serve]" in json.loads(out.stdout)
+
+
+def test_an_autoencoder_is_served_by_fold_in_and_its_item_embeddings(data_blocks):
+    from recgen.models.multvae import MultVAE
+
+    vae = MultVAE(hidden_dims=(16,), latent_dim=8, epochs=2, batch_size=40, device="cpu", show_progress=False,
+                  seed=0).fit(data_blocks[0])
+    with TestClient(create_app(vae)) as c:
+        body = c.post("/recommend", json={"items": ["1", "4", "stranger"], "k": 5, "unknown_items": "ignore"}).json()
+        assert body["source"] == "history" and body["ignored_items"] == ["stranger"]
+        assert body["items"] == expected_top(vae, [1, 4], 5)
+        sim = c.get("/items/4/similar", params={"k": 3}).json()
+    emb = vae.item_embeddings().astype(np.float64)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    cos = emb @ emb[4]
+    want = sorted((i for i in range(60) if i != 4), key=lambda i: (-cos[i], i))[:3]
+    assert sim["method"] == "embedding-cosine" and sim["items"] == [str(i) for i in want]
+    np.testing.assert_allclose(sim["scores"], cos[want], rtol=1e-5)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import logging
 import shlex
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ import click
 from recgen.data.generate import generate_interactions
 from recgen.data.prepared import SPLITS, prepare_dataset
 
+log = logging.getLogger(__name__)
 _PREPARE = inspect.signature(prepare_dataset).parameters
 _GENERATE = inspect.signature(generate_interactions).parameters
 
@@ -85,7 +87,7 @@ def prepare_cmd(source: str, out: str, fmt: str, **options: Any) -> None:
             parts.append(f"{ev.n_users} {role} users ({int(ev.target.nnz)} target interactions)")
     click.echo(f"prepared {split.meta.get('protocol', '?')} split of {source}: {', '.join(parts)} -> {out}")
     if c:
-        click.echo(f"counts: {json.dumps(c, sort_keys=True)}", err=True)
+        log.info("counts: %s", json.dumps(c, sort_keys=True))
 
 
 @data.command("generate")

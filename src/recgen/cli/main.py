@@ -49,17 +49,21 @@ class RecgenGroup(click.Group):
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
+    """Log ``recgen.*`` records to stderr for this command; the previous logger state returns afterwards
+    (so invoking the CLI in-process, e.g. from tests, leaves logging as it was)."""
     level = logging.ERROR if quiet else {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
     logger = logging.getLogger("recgen")
+    previous = logger.level
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("[%(asctime)s] %(message)s", "%H:%M:%S"))
     logger.setLevel(level)
-    if not any(getattr(h, "_recgen_cli", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("[%(asctime)s] %(message)s", "%H:%M:%S"))
-        handler._recgen_cli = True  # type: ignore[attr-defined]
-        logger.addHandler(handler)
-    for h in logger.handlers:
-        if getattr(h, "_recgen_cli", False):
-            h.setStream(sys.stderr)  # CliRunner swaps sys.stderr per invocation
+    logger.addHandler(handler)
+
+    def restore() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+    click.get_current_context().call_on_close(restore)
 
 
 @click.group(cls=RecgenGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -93,6 +97,15 @@ def _register_commands() -> None:
     from recgen.cli.serve import COMMANDS as serve_commands  # serve, publish, store
 
     for cmd in serve_commands:
+        cli.add_command(cmd)
+
+    from recgen.cli.synth import synth  # synth fit | sample | report | augment
+
+    cli.add_command(synth)
+
+    from recgen.cli.coldstart import COMMANDS as coldstart_commands  # similar
+
+    for cmd in coldstart_commands:
         cli.add_command(cmd)
 
 

@@ -56,8 +56,11 @@ def split_recommendations(model: Any, evalset: Any, k: int, *, batch_size: int =
 @click.option("--out", metavar="FILE", default=None,
               help="With --data: write JSON lines {\"user\", \"items\"} here ('-' = stdout).")
 @click.option("--ignore-unknown", is_flag=True, help="Drop --items ids the model does not know instead of failing.")
+@click.option("--user-features", metavar="K=V,K=V", default=None,
+              help="A new user described by features (age=25,gender=F,occupation=student), optionally with "
+                   "--items; the fallback step that answered is reported.")
 def recommend_cmd(model_dir: str, data: str | None, which: str, users: str | None, items: str | None, k: int,
-                  out: str | None, ignore_unknown: bool) -> None:
+                  out: str | None, ignore_unknown: bool, user_features: str | None = None) -> None:
     """Recommend with a trained model.
 
     \b
@@ -65,9 +68,17 @@ def recommend_cmd(model_dir: str, data: str | None, which: str, users: str | Non
       --data DIR [--split test] --out recs.jsonl   every user of the split (exclude items removed)
       --users 17,42                                known users, from their training history
       --items 12,57,301                            a new user, from a history of item ids
+      --user-features age=25,gender=F [--items ..] a new user from features (feature-aware models)
     """
     import recgen
 
+    if user_features is not None:
+        if data is not None or users is not None or out is not None:
+            raise ConfigError("--user-features combines only with --items (a new user's history) and --k.")
+        from recgen.cli.coldstart import recommend_cold_cmd
+
+        recommend_cold_cmd(model_dir, user_features, items, k, ignore_unknown)
+        return
     modes = sum(x is not None for x in (data, users, items))
     if modes != 1:
         raise ConfigError("pass exactly one of --data DIR (a split's users), --users ID,... or --items ID,...; "
@@ -96,7 +107,11 @@ def recommend_cmd(model_dir: str, data: str | None, which: str, users: str | Non
     check_k(k, model.n_items, name="--k")
     if users is not None:
         user_ids = _ids(users) or []
-        lists, scores = model.recommend(users=user_ids, k=k)
+        try:
+            lists, scores = model.recommend(users=user_ids, k=k)
+        except UnknownIdError as exc:
+            msg = str(exc).replace("pass items=[...]", "pass their history with --items ID,...")
+            raise UnknownIdError(msg) from None
         labels = user_ids
     else:
         history = _ids(items) or []

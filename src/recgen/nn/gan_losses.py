@@ -18,23 +18,17 @@ GeneratorObjective = Literal["minimax", "nonsaturating"]
 
 
 def sample_unobserved(observed: torch.Tensor, share: float, generator: torch.Generator | None) -> torch.Tensor:
-    """Bool mask (B, n) of ``floor(share · n_unobserved_u)`` unobserved columns per row, uniformly at random.
+    """Bool mask (B, n): each unobserved column of each row chosen independently with probability ``share``.
 
-    One ``torch.rand`` for the whole batch: observed columns get the key 2 (never chosen), each row's
-    keys are sorted once and a column is chosen when its key is among the row's ``k_u`` smallest.
-    ``observed`` is a bool (B, n) tensor.
+    One ``torch.rand`` for the whole batch and a comparison (no per-row loops, no sort): the expected
+    set size is ``share · n_unobserved_u`` (the paper draws exactly that many; on ML-100K the count
+    differs by ~2 % (one standard deviation), the inclusion probability of every column is the same).
+    ``observed`` is a bool (B, n) tensor; observed columns are never chosen.
     """
     if share <= 0.0:
         return torch.zeros_like(observed)
     keys = torch.rand(observed.shape, generator=generator, device=observed.device)
-    keys = keys.masked_fill(observed, 2.0)
-    n_unobserved = (~observed).sum(dim=1)
-    k = torch.floor(n_unobserved.to(torch.float64) * share).to(torch.int64).clamp_max(observed.shape[1])
-    ranked, _ = keys.sort(dim=1)
-    # the k-th smallest key of each row (−1 when k = 0, so nothing is chosen)
-    kth = torch.where(k > 0, ranked.gather(1, (k - 1).clamp_min(0)[:, None]).squeeze(1), torch.full_like(k, -1,
-                      dtype=keys.dtype))
-    return (keys <= kth[:, None]) & ~observed
+    return (keys < share) & ~observed
 
 
 def partial_mask(fake: torch.Tensor, observed: torch.Tensor, pm_mask: torch.Tensor | None) -> torch.Tensor:

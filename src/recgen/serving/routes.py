@@ -51,7 +51,15 @@ def _lookup_items(served: LoadedModel, ids: list[Any], policy: str, field: str) 
                        f"{field} holds {len(unknown)} item id(s) the model does not know: {_show(unknown)} "
                        f"(it knows {served.n_items} items).",
                        hint='drop them, or send "unknown_items": "ignore" to have them ignored and reported')
-    return np.unique(idx[idx >= 0]), unknown
+    return _sorted_unique(idx[idx >= 0]), unknown
+
+
+def _sorted_unique(idx: np.ndarray) -> np.ndarray:
+    """Sorted distinct values of a short index array (np.unique's hashing path is slow for a few ids)."""
+    idx = np.sort(idx)
+    if len(idx) > 1:
+        idx = idx[np.concatenate(([True], idx[1:] != idx[:-1]))]
+    return idx
 
 
 def _make_job(served: LoadedModel, req: RecommendRequest, settings: ServeSettings,
@@ -87,7 +95,7 @@ def _make_job(served: LoadedModel, req: RecommendRequest, settings: ServeSetting
     if req.candidates is not None:
         candidates, unknown = _lookup_items(served, req.candidates, policy, f"{where}candidates")
         ignored += unknown
-    exclude = (excl[0] if len(excl) == 1 else np.unique(np.concatenate(excl))) if excl else None
+    exclude = (excl[0] if len(excl) == 1 else _sorted_unique(np.concatenate(excl))) if excl else None
     popularity = len(hist) == 0
     job = Job(items=hist, values=values, user_row=user_row, k=req.k, exclude=exclude, candidates=candidates,
               popularity=popularity)

@@ -38,9 +38,16 @@ def check_seed(seed: object) -> int:
 
 
 def draw_activity(counts: np.ndarray, n: int, rng: np.random.Generator, max_items: int) -> np.ndarray:
-    """``n`` item counts drawn with replacement from the real per-user ``counts`` (clipped to [1, max_items])."""
-    counts = np.asarray(counts, dtype=np.int64)
-    return np.clip(counts[rng.integers(0, len(counts), size=n)], 1, max_items)
+    """``n`` item counts from the real per-user ``counts``' empirical distribution (clipped to [1, max_items]).
+
+    Stratified inverse-CDF draws: user ``j`` (in random order) gets the empirical quantile at
+    ``(π_j + U_j) / n``, U ~ U(0, 1). Each count is marginally a draw from the empirical distribution
+    (as sampling with replacement), but the set of ``n`` counts follows it far more closely (the
+    KS distance to it is ≤ ~1/n instead of ~0.9/√n).
+    """
+    srt = np.sort(np.asarray(counts, dtype=np.int64))
+    u = (rng.permutation(n) + rng.random(n)) / n
+    return np.clip(srt[np.minimum((u * len(srt)).astype(np.int64), len(srt) - 1)], 1, max_items)
 
 
 def gumbel_top_n(logits: torch.Tensor, counts: np.ndarray, generator: torch.Generator,
@@ -49,7 +56,8 @@ def gumbel_top_n(logits: torch.Tensor, counts: np.ndarray, generator: torch.Gene
     from ``softmax(logits[b] / temperature)`` (items in ``exclude`` are never drawn)."""
     b, n_items = logits.shape
     u = torch.rand(logits.shape, generator=generator, device=logits.device, dtype=torch.float32)
-    gumbel = -torch.log(-torch.log(u.clamp_min(1e-20)).clamp_min(1e-20))
+    expo = -torch.log(u.clamp_min(1e-20))                 # Exp(1) draws, > 0
+    gumbel = -torch.log(expo.clamp_min(1e-20))            # Gumbel(0, 1)
     keys = logits.float() / temperature + gumbel
     if exclude is not None and exclude.nnz:
         coo = exclude.tocoo()

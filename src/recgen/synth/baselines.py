@@ -21,7 +21,13 @@ from recgen.data.vocabulary import Vocabulary
 from recgen.errors import NotFittedError
 from recgen.models.config import make_config, require
 from recgen.models.multvae import MultVAE
-from recgen.synth._sampling import check_n_users, check_seed, draw_activity, rows_from_logits, synthetic_interactions
+from recgen.synth._sampling import (
+    check_n_users,
+    check_seed,
+    draw_activity,
+    rows_from_logits,
+    synthetic_interactions,
+)
 from recgen.synth.behaviour_gan import _binary_rows
 
 

@@ -227,8 +227,9 @@ class BehaviourGAN:
                        batch_size=c.ae_batch_size, anneal_cap=c.ae_anneal_cap, total_anneal_steps=0, seed=c.seed,
                        device=c.device, show_progress=c.show_progress, num_threads=c.num_threads)
 
-    def fit(self, interactions: Interactions) -> BehaviourGAN:
-        """Train the autoencoder, then the GAN on the users' codes; returns ``self``."""
+    def fit(self, interactions: Interactions, *, autoencoder: MultVAE | None = None) -> BehaviourGAN:
+        """Train the autoencoder (or reuse ``autoencoder``, a Mult-VAE already fitted on the same
+        interactions), then the GAN on the users' codes; returns ``self``."""
         x = _binary_rows(interactions, "interactions")
         c = self.config
         self.device_ = resolve_device(c.device)
@@ -236,9 +237,17 @@ class BehaviourGAN:
         counts = np.diff(x.indptr).astype(np.int64)
         x = x[counts > 0]
         self.activity_: np.ndarray = counts[counts > 0]
-        n_updates = math.ceil(x.shape[0] / c.ae_batch_size) * c.ae_epochs
-        ae = dataclasses.replace(self._autoencoder().config, total_anneal_steps=n_updates)
-        self.autoencoder_ = MultVAE(ae).fit(Interactions(x, items=interactions.items))
+        if autoencoder is None:
+            n_updates = math.ceil(x.shape[0] / c.ae_batch_size) * c.ae_epochs
+            ae = dataclasses.replace(self._autoencoder().config, total_anneal_steps=n_updates)
+            autoencoder = MultVAE(ae).fit(Interactions(x, items=interactions.items))
+        elif not isinstance(autoencoder, MultVAE) or autoencoder.items_ != interactions.items:
+            raise DataFormatError("autoencoder must be a MultVAE fitted on these interactions (same items); "
+                                  "pass autoencoder=None to train one.")
+        elif autoencoder.config.latent_dim != c.ae_latent_dim or autoencoder.config.hidden_dims != c.ae_hidden_dims:
+            raise DataFormatError(f"autoencoder has hidden_dims={autoencoder.config.hidden_dims}, latent_dim="
+                                  f"{autoencoder.config.latent_dim}; set ae_hidden_dims / ae_latent_dim to match.")
+        self.autoencoder_ = autoencoder
         self.ae_history_: list[dict[str, Any]] = list(self.autoencoder_.history_)
         codes = self.autoencoder_.encode(x).astype(np.float64)
         self.code_mean_ = codes.mean(axis=0).astype(np.float32)

@@ -1,0 +1,122 @@
+"""``recgen synth fit | sample | report | augment``: synthetic users and their report.
+
+``--data`` / ``--real`` is a prepared dataset directory (``recgen data prepare --out``); ``fit`` also
+accepts an interaction file. ``report`` needs held-out users (prepare with ``--split heldout-users``).
+``recgen synth augment MODEL`` is the documented equivalent of ``recgen train MODEL --augment FILE``:
+it trains MODEL on the real training users plus the synthetic users of FILE and saves it like
+``recgen train`` (evaluate it with ``recgen evaluate``).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from recgen.cli._common import config_option, config_overrides, load_split, set_option, split_fingerprint
+from recgen.errors import ConfigError
+
+
+def _training_data(data: str) -> Any:
+    p = Path(data)
+    if p.is_dir() and (p / "manifest.json").is_file():
+        return load_split(p).train
+    from recgen.data.readers import read_interactions
+
+    d = read_interactions(p)
+    return d.with_values(d.matrix.data * 0 + 1)
+
+
+@click.group("synth")
+def synth() -> None:
+    """Synthetic users: fit a generator, sample users, report fidelity / privacy / utility, augment."""
+
+
+@synth.command("fit")
+@click.option("--data", required=True, metavar="D", help="Prepared dataset dir (its training users) or an interaction file.")
+@click.option("--out", required=True, metavar="DIR", help="Directory to save the generator to.")
+@click.option("--generator", "kind", type=click.Choice(["behaviour-gan", "popularity"]), default="behaviour-gan",
+              show_default=True, help="Generator to fit.")
+@set_option
+@config_option
+def fit_cmd(data: str, out: str, kind: str, sets: tuple[str, ...], config_file: str | None) -> None:
+    """Fit a generator on the real users of --data and save it to --out.
+
+    BehaviourGAN options (see `recgen.synth.BehaviourGANConfig`): --set discriminator=energy,
+    --set epochs=300, --set ae_epochs=100, --set temperature=1.0 ...
+    """
+    from recgen.synth import BehaviourGAN
+
+    if kind != "behaviour-gan":
+        raise ConfigError(f"--generator {kind!r} cannot be saved; only behaviour-gan is a saved generator "
+                          "(the baselines are fitted inside `recgen synth report` runs and bench/synth_report.py).")
+    train = _training_data(data)
+    overrides = config_overrides(config_file, sets)
+    gan = BehaviourGAN(**overrides)
+    click.echo(f"fitting BehaviourGAN on {train.n_users} users x {train.n_items} items", err=True)
+    t0 = time.perf_counter()
+    gan.fit(train)
+    gan.save(out)
+    click.echo(f"saved BehaviourGAN to {out} (fit {time.perf_counter() - t0:.1f} s, {len(gan.history_)} epochs)")
+
+
+@synth.command("sample")
+@click.argument("generator_dir", metavar="DIR")
+@click.option("--n-users", type=int, required=True, help="Number of synthetic users.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Sampling seed (same seed, same users).")
+@click.option("--out", required=True, metavar="FILE", help="Output: .csv (user,item header), .parquet, or lines (.txt).")
+def sample_cmd(generator_dir: str, n_users: int, seed: int, out: str) -> None:
+    """Sample synthetic users from the generator saved in DIR."""
+    from recgen.synth import BehaviourGAN, write_synthetic
+
+    fake = BehaviourGAN.load(generator_dir).sample(n_users, seed=seed)
+    write_synthetic(fake, out)
+    click.echo(f"wrote {fake.n_users} synthetic users ({fake.nnz} interactions) to {out}")
+
+
+@synth.command("report")
+@click.option("--real", required=True, metavar="D", help="Prepared dataset with held-out users (the generator's data).")
+@click.option("--synthetic", required=True, metavar="FILE", help="Synthetic users (.csv / .parquet / lines).")
+@click.option("--out", required=True, metavar="DIR", help="Report directory (report.json, .md, .html, PNG plots).")
+@click.option("--no-utility", is_flag=True, help="Skip the train-on-synthetic / test-on-real models (faster).")
+@click.option("--k", type=int, default=20, show_default=True, help="Cut-off of the TSTR metrics.")
+def report_cmd(real: str, synthetic: str, out: str, no_utility: bool, k: int) -> None:
+    """Fidelity / privacy / utility report of --synthetic against the real users of --real."""
+    from recgen.synth import fidelity_report, read_synthetic
+
+    split = load_split(real)
+    if split.meta.get("protocol") != "heldout-users":
+        raise ConfigError(f"--real {real!r} has protocol {split.meta.get('protocol')!r}; the report needs held-out "
+                          "users: prepare it with `recgen data prepare ... --split heldout-users`.")
+    fake = read_synthetic(synthetic, items=split.train.items)
+    rep = fidelity_report(split.train, fake, split.test, name=Path(synthetic).name, with_utility=not no_utility, k=k)
+    rep.write(out)
+    missed = [g["goal"] for g in rep.goals if g["met"] is False]
+    click.echo(f"wrote report to {out}; goals missed: {', '.join(missed) if missed else 'none'}")
+
+
+@synth.command("augment")
+@click.argument("model")
+@click.option("--data", required=True, metavar="D", help="Prepared dataset (its training users are the real data).")
+@click.option("--synthetic", required=True, metavar="FILE", help="Synthetic users to add (.csv / .parquet / lines).")
+@click.option("--out", required=True, metavar="DIR", help="Directory to save the trained model to.")
+@set_option
+@config_option
+def augment_cmd(model: str, data: str, synthetic: str, out: str, sets: tuple[str, ...], config_file: str | None) -> None:
+    """Train MODEL on real + synthetic users (`recgen train MODEL --augment FILE`, spelled this way)."""
+    from recgen.models.registry import get_model_class
+    from recgen.synth import augment_with_users, read_synthetic
+
+    klass = get_model_class(model)
+    estimator = klass(**config_overrides(config_file, sets, model=klass.name))
+    split = load_split(data)
+    fake = read_synthetic(synthetic, items=split.train.items)
+    train = augment_with_users(split.train, fake)
+    t0 = time.perf_counter()
+    estimator.fit(train)
+    metrics = {"fit_seconds": round(time.perf_counter() - t0, 3), "data": str(data), "augment": str(synthetic),
+               "real_users": split.train.n_users, "synthetic_users": fake.n_users}
+    estimator.save(out, metrics=metrics, data_fingerprint=split_fingerprint(split))
+    click.echo(f"saved {klass.name} trained on {split.train.n_users} real + {fake.n_users} synthetic users to {out}")

@@ -1,0 +1,28 @@
+"""Small planted data and fitted generators shared by the synth tests (fitted once per module)."""
+
+from __future__ import annotations
+
+import pytest
+
+from recgen.data import generate_interactions, heldout_users_split
+
+TINY_GAN = {"ae_epochs": 8, "ae_hidden_dims": (32,), "ae_latent_dim": 8, "hidden_dims": (32, 32), "noise_dim": 8,
+            "epochs": 12, "batch_size": 32, "lr": 5e-4, "show_progress": False, "device": "cpu", "seed": 0}
+
+
+@pytest.fixture(scope="package")
+def planted():
+    data, truth = generate_interactions(n_users=360, n_items=120, n_clusters=4, mean_items_per_user=12.0, seed=3)
+    return data.with_values(data.matrix.data * 0 + 1)
+
+
+@pytest.fixture(scope="package")
+def planted_split(planted):
+    return heldout_users_split(planted, n_val_users=0, n_test_users=90, fold_in=0.8, seed=1)
+
+
+@pytest.fixture(scope="package")
+def fitted_gan(planted_split):
+    from recgen.synth import BehaviourGAN
+
+    return BehaviourGAN(**TINY_GAN).fit(planted_split.train)
