@@ -131,3 +131,18 @@ def test_lastfm_tags_hand_checked():
     kept = [t for t in a52.index if f"tag={t}" in feats.columns]
     top = feats.describe(int(feats.ids.lookup(["52"])[0]), top=1)[0].split("=", 1)[1]
     assert a52[top] == a52[kept].max()
+
+
+def test_movietweetings_genres_with_explicit_missing_values():
+    from recgen.data import movietweetings_path
+    from recgen.data.features_readers import movielens_item_features
+
+    feats = movielens_item_features(movietweetings_path(), "movietweetings")
+    assert len(feats) == 10506 and feats.ids.ids[0].isdigit() and len(feats.ids.ids[0]) == 7
+    genre = feats.field_names.index("genre")
+    empty = sum(1 for ln in (movietweetings_path() / "movies.dat").read_text(encoding="utf-8").splitlines()
+                if ln.endswith("::"))
+    assert feats.missing[:, genre].sum() == empty == 66  # movies listed without genres: flagged, no column
+    row = int(feats.ids.lookup(["0021283"])[0])  # "Rakudai wa shitakeredo (1930)", no genres
+    assert feats.missing[row, genre] and not any(c.startswith("genre=") for c in feats.describe(row, top=50))
+    assert "year=[1930,1940)" in feats.describe(row, top=50)

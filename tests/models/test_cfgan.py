@@ -24,9 +24,18 @@ from recgen.nn.gan_losses import (
 from recgen.training import Batch, StepContext
 
 #: small, fast settings that learn the planted blocks (as the contract suite's entry)
-FAST = {"epochs": 40, "batch_size": 32, "g_batch_size": 16, "lr": 1e-3, "d_lr": 1e-3, "g_hidden": (32,),
+FAST = {"epochs": 40, "batch_size": 32, "g_batch_size": 16, "lr": 1e-2, "d_lr": 1e-2, "g_hidden": (32,), "scheme": "zr",
         "d_hidden": (16,), "eval_every": 5, "patience": None, "show_progress": False, "num_threads": 1,
         "device": "cpu"}
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Direct calls of the losses / train_step run on one thread (fit does so via num_threads=1)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def sig_inv(p: float) -> float:

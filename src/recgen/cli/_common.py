@@ -92,8 +92,7 @@ def eval_set(split: Any, which: str) -> Any:
 def check_model_matches(model: Any, split: Any, model_dir: str | Path, data: str | Path) -> None:
     """The model must score over the split's item universe (same raw ids in the same order)."""
     items = split.train.items
-    if len(model.items_) != len(items) or list(model.items_.ids[:50]) != list(items.ids[:50]) \
-            or model.items_ != items:
+    if model.items_ != items:
         raise ArtifactError(
             f"model {str(model_dir)!r} was trained on {len(model.items_)} items but --data {str(data)!r} has "
             f"{len(items)} different items; evaluate a model on the prepared dataset it was trained on."

@@ -104,6 +104,7 @@ class SegmentPopularity:
 
     def scores(self, feature_row: sp.csr_matrix) -> tuple[np.ndarray, dict[str, str] | None, int]:
         cols = np.asarray(feature_row.indices, dtype=np.int64)
+        cols = cols[np.argsort(self.features_.column_field[cols], kind="stable")]  # in field order
         fields = self.features_.column_field[cols]
         # drop fields from the end of the feature order until the segment is big enough
         for n_fields in range(len(self.features_.fields), 0, -1):
@@ -171,9 +172,10 @@ class ColdStartMixin:
         """Scores (n, n_items) for users described only by raw feature values, through the feature map."""
         feats = self._require_user_features()
         rows, _ = feats.encode(records, unknown=unknown)
-        return self._map_scores(rows)
+        return self.score_feature_rows(rows)
 
-    def _map_scores(self, rows: sp.csr_matrix) -> np.ndarray:
+    def score_feature_rows(self, rows: sp.csr_matrix) -> np.ndarray:
+        """Scores (n, n_items) from encoded user-feature rows (columns of ``user_features_``) via the feature map."""
         import torch
 
         x = sp.hstack([rows, np.ones((rows.shape[0], 1), dtype=np.float32)]).tocsr()
@@ -227,7 +229,7 @@ class ColdStartMixin:
                     why = "no user features given" if feats is None or feature_row is None else "no known feature values"
                     chain.append({"step": step, "used": False, "reason": why})
                     continue
-                scores = self._map_scores(feature_row)[0]
+                scores = self.score_feature_rows(feature_row)[0]
                 chain.append({"step": step, "used": True, "reason": f"{feature_row.nnz} feature value(s)"})
             elif step == "segment-popularity":
                 if feature_row is None or feature_row.nnz == 0:

@@ -103,8 +103,8 @@ class ContentAEConfig(TrainingConfig):
 
     def validate(self) -> None:
         super().validate()
-        require(self.hidden_dim >= 1 and self.latent_dim >= 1, "hidden_dim/latent_dim",
-                (self.hidden_dim, self.latent_dim), "use positive sizes, e.g. 200 and 64.")
+        require(self.hidden_dim >= 1, "hidden_dim", self.hidden_dim, "use a positive size, e.g. 200.")
+        require(self.latent_dim >= 1, "latent_dim", self.latent_dim, "use a positive size, e.g. 64.")
         require(0.0 <= self.dropout < 1.0, "dropout", self.dropout, "use a rate in [0, 1), e.g. 0.2.")
         require(self.feature_map_l2 > 0, "feature_map_l2", self.feature_map_l2, "use a positive penalty, e.g. 1.0.")
         require(self.min_segment_users >= 1, "min_segment_users", self.min_segment_users, "use a positive count.")

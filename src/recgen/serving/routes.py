@@ -55,7 +55,7 @@ def _lookup_items(served: LoadedModel, ids: list[Any], policy: str, field: str) 
 
 
 def _sorted_unique(idx: np.ndarray) -> np.ndarray:
-    """Sorted distinct values of a short index array (np.unique's hashing path is slow for a few ids)."""
+    """Sorted distinct values of a short index array (a plain sort and mask; requests carry few ids)."""
     idx = np.sort(idx)
     if len(idx) > 1:
         idx = idx[np.concatenate(([True], idx[1:] != idx[:-1]))]

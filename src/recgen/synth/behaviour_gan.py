@@ -73,6 +73,10 @@ class BehaviourGANConfig(TrainingConfig):
     condition_on_activity: bool = True
     #: softmax temperature of the item draw (< 1 sharpens towards the decoder's top items)
     temperature: float = 1.0
+    #: rounds of item-popularity calibration after training (0 disables): a per-item logit offset
+    #: b_i += damping · log(p_real_i / p_synthetic_i), measured on ``calibration_users`` sampled users
+    calibration_rounds: int = 5
+    calibration_users: int = 5000
     #: re-draw any synthetic row identical to a training row (compared by 64-bit row hashes)
     reject_copies: bool = True
     #: Adam betas of both GAN optimisers (WGAN-GP paper: 0.5 / 0.9 for this kind of setup)
@@ -92,6 +96,8 @@ class BehaviourGANConfig(TrainingConfig):
                 (self.ae_hidden_dims, self.hidden_dims), "use positive layer sizes, e.g. 256.")
         require(self.n_critic is None or self.n_critic >= 1, "n_critic", self.n_critic, "use None or >= 1.")
         require(self.temperature > 0, "temperature", self.temperature, "use a positive value, e.g. 1.0.")
+        require(self.calibration_rounds >= 0 and self.calibration_users >= 1, "calibration_rounds",
+                (self.calibration_rounds, self.calibration_users), "use calibration_rounds >= 0 and calibration_users >= 1.")
         require(self.margin > 0, "margin", self.margin, "use a positive margin, e.g. 1.0.")
         require(self.gp_weight >= 0 and self.pt_weight >= 0 and self.ae_anneal_cap >= 0, "weights",
                 (self.gp_weight, self.pt_weight, self.ae_anneal_cap), "use non-negative weights.")
@@ -115,7 +121,11 @@ class BehaviourGAN:
        soft row from a 0/1 row trivially) and trains in seconds on a CPU.
     3. ``sample``: draw each synthetic user's item count ``n`` from the real empirical activity
        distribution, generate a code conditioned on ``log n``, decode it to item logits and draw ``n``
-       distinct items without replacement from ``softmax(logits / temperature)`` (Gumbel top-n).
+       distinct items without replacement from ``softmax(logits / temperature + b)`` (Gumbel top-n).
+    4. Calibration (``calibration_rounds``): ``b`` is a per-item logit offset fitted after training so
+       that the synthetic item-popularity distribution matches the real one (multiplicative updates
+       ``b_i += ½ log(p_real_i / p_syn_i)`` on a fresh sample each round). It only uses the item
+       marginals, which sampling without replacement from a smooth decoder otherwise flattens.
 
     Guards: WGAN-GP (or EBGAN's pull-away term) against mode collapse; the item draw is random given
     the code, so a decoded row is not a stored row; with ``reject_copies`` any row equal to a training
@@ -263,7 +273,28 @@ class BehaviourGAN:
         trainer.fit(self, sp.csr_matrix(feats))
         self.history_: list[dict[str, Any]] = trainer.history
         self.module_.eval()
+        self._calibrate(np.bincount(x.indices, minlength=x.shape[1]).astype(np.float64))
         return self
+
+    def _calibrate(self, item_counts: np.ndarray) -> None:
+        """Fit the per-item logit offset ``item_bias_`` to the real item shares (see the class docstring)."""
+        c = self.config
+        self.item_bias_: np.ndarray = np.zeros(len(item_counts), dtype=np.float32)
+        self.calibration_: list[float] = []
+        if c.calibration_rounds == 0:
+            return
+        from recgen.synth.report_marginals import jensen_shannon
+
+        p_real = (item_counts + 0.5) / (item_counts + 0.5).sum()
+        for r in range(c.calibration_rounds + 1):
+            fake = self.sample(c.calibration_users, seed=derived_seed(c.seed, 1000 + r) % 2**31).matrix
+            cnt = np.bincount(fake.indices, minlength=len(item_counts)).astype(np.float64)
+            self.calibration_.append(jensen_shannon(item_counts, cnt))
+            if r == c.calibration_rounds:
+                break
+            p_syn = (cnt + 0.5) / (cnt + 0.5).sum()
+            self.item_bias_ = (self.item_bias_ + 0.5 * np.log(p_real / p_syn)).astype(np.float32)
+        log.info("popularity calibration: JSD per round %s", [round(v, 4) for v in self.calibration_])
 
     def _cond(self, counts: np.ndarray) -> np.ndarray:
         if not self.config.condition_on_activity:
@@ -311,10 +342,16 @@ class BehaviourGAN:
         cond = torch.from_numpy(self._cond(counts)).to(self.device_)
         gen = self.module_["generator"]
 
+        bias = torch.from_numpy(self._bias()).to(self.device_) * self.config.temperature
+
         def logits(start: int, stop: int) -> torch.Tensor:
-            return self._decode_codes(gen(self._noise(stop - start, tgen), cond[start:stop]))
+            return self._decode_codes(gen(self._noise(stop - start, tgen), cond[start:stop])) + bias
 
         return rows_from_logits(logits, counts, len(self.items_), tgen, self.config.temperature)
+
+    def _bias(self) -> np.ndarray:
+        bias = getattr(self, "item_bias_", None)   # None while the calibration itself samples
+        return bias if bias is not None else np.zeros(len(self.items_), dtype=np.float32)
 
     def complete(self, rows: sp.csr_matrix, n_extra: np.ndarray, seed: int = 0) -> sp.csr_matrix:
         """For each row (a real user's history), ``n_extra[r]`` new items drawn without replacement from
@@ -345,12 +382,14 @@ class BehaviourGAN:
         arrays.update({f"ae.{k}": v for k, v in self.autoencoder_._state().items()})
         arrays.update({"activity": self.activity_.astype(np.int64), "train_hashes": self.train_hashes_,
                        "code_mean": self.code_mean_, "code_std": self.code_std_,
-                       "cond": np.array([self.cond_mean_, self.cond_std_], dtype=np.float32)})
+                       "cond": np.array([self.cond_mean_, self.cond_std_], dtype=np.float32),
+                       "item_bias": self._bias()})
         with atomic_dir(path) as tmp:
             write_json(tmp / "config.json", {
                 "format": FORMAT, "format_version": FORMAT_VERSION, "generator": self.name,
                 "config": config_to_dict(self.config), "recgen_version": recgen.__version__,
-                "meta": {"history": self.history_, "ae_history": self.ae_history_},
+                "meta": {"history": self.history_, "ae_history": self.ae_history_,
+                         "calibration_jsd": getattr(self, "calibration_", [])},
             })
             write_json(tmp / "vocab.json", {"items": self.items_.to_list()})
             save_arrays(tmp / "weights.safetensors", arrays)
@@ -383,6 +422,8 @@ class BehaviourGAN:
         gan.module_.load_state_dict({k[4:]: torch.from_numpy(np.array(v)) for k, v in arrays.items()
                                      if k.startswith("gan.")})
         gan.module_.eval()
+        gan.item_bias_ = arrays["item_bias"]
+        gan.calibration_ = list(meta["meta"].get("calibration_jsd", []))
         gan.history_ = list(meta["meta"].get("history", []))
         gan.ae_history_ = list(meta["meta"].get("ae_history", []))
         return gan

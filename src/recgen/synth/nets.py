@@ -21,11 +21,13 @@ import torch
 from torch import nn
 
 
-def mlp(dims: Sequence[int], *, out_act: nn.Module | None = None, slope: float = 0.2) -> nn.Sequential:
+def mlp(dims: Sequence[int], *, out_act: nn.Module | None = None, slope: float = 0.2,
+        out_bias: bool = True) -> nn.Sequential:
     """Linear layers ``dims[0] → … → dims[-1]`` with LeakyReLU between them."""
     layers: list[nn.Module] = []
     for i in range(len(dims) - 1):
-        layers.append(nn.Linear(dims[i], dims[i + 1]))
+        last = i == len(dims) - 2
+        layers.append(nn.Linear(dims[i], dims[i + 1], bias=out_bias or not last))
         if i < len(dims) - 2:
             layers.append(nn.LeakyReLU(slope))
     if out_act is not None:
@@ -50,7 +52,8 @@ class Critic(nn.Module):
 
     def __init__(self, code_dim: int, cond_dim: int, hidden: Sequence[int]) -> None:
         super().__init__()
-        self.net = mlp([code_dim + cond_dim, *hidden, 1])
+        # no output bias: it cancels in E[D(fake)] − E[D(real)] and in the penalty, so it could never learn
+        self.net = mlp([code_dim + cond_dim, *hidden, 1], out_bias=False)
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         return self.net(torch.cat([x, cond], dim=1)).squeeze(1)
