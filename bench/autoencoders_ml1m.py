@@ -27,6 +27,7 @@ import torch
 from recgen.data.prepared import read_given
 from recgen.evaluation import evaluate
 from recgen.models import create_model
+from recgen.training import Callback
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "ml-1m-lightgcnpp"
@@ -39,10 +40,22 @@ SETTINGS: dict[str, dict[str, Any]] = {
 }
 
 
-def run(split: Any, name: str, params: dict[str, Any]) -> dict[str, Any]:
+class TimeBudget(Callback):
+    """Stop training once ``seconds`` of wall time have passed (the best validated epoch is still restored)."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds, self.t0, self.hit = seconds, time.perf_counter(), False
+
+    def on_epoch_end(self, trainer: Any, record: dict[str, Any]) -> None:
+        if self.seconds is not None and time.perf_counter() - self.t0 > self.seconds:
+            trainer.should_stop = self.hit = True
+
+
+def run(split: Any, name: str, params: dict[str, Any], budget_s: float | None = None) -> dict[str, Any]:
     model = create_model(name, **params)
+    budget = TimeBudget(budget_s)
     t0 = time.perf_counter()
-    model.fit(split.train, validation=split.val)
+    model.fit(split.train, validation=split.val, callbacks=(budget,))
     fit_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     res = evaluate(model, split.test, ks=(20,), metrics=["recall", "ndcg"])
@@ -51,7 +64,7 @@ def run(split: Any, name: str, params: dict[str, Any]) -> dict[str, Any]:
     return {"model": name, "params": params, "recall@20": res["recall@20"], "ndcg@20": res["ndcg@20"],
             "best_epoch": model.best_epoch_, "epochs_run": len(hist),
             "best_valid_ndcg@20": max((h.get("ndcg@20", float("-inf")) for h in hist), default=None),
-            "fit_s_to_early_stop": round(fit_s, 1), "test_eval_s": round(eval_s, 2),
+            "fit_s_to_early_stop": round(fit_s, 1), "stopped_by_time_budget": budget.hit, "test_eval_s": round(eval_s, 2),
             "mean_epoch_s": round(sum(h["seconds"] for h in hist) / max(1, len(hist)), 2),
             "valid_curve": [round(h.get("ndcg@20", float("nan")), 4) for h in hist]}
 
@@ -72,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--epochs", type=int, default=None, help="cap the epochs of every model (time budget)")
     ap.add_argument("--patience", type=int, default=10, help="validations without improvement before stopping")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--budget-s", type=float, default=None, help="stop a model's training after this wall time")
     ap.add_argument("--set", action="append", default=[], help="model:key=value override, repeatable")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "autoencoders_ml1m.json"))
     args = ap.parse_args(argv)
@@ -87,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
                                   "show_progress": False, **extra.get(name, {})}
         if args.epochs is not None:
             params["epochs"] = args.epochs
-        row = run(split, name, params)
+        row = run(split, name, params, args.budget_s)
         sys.stderr.write(f"{name}: test R@20 {row['recall@20']:.4f} N@20 {row['ndcg@20']:.4f} "
                          f"(best epoch {row['best_epoch']}/{row['epochs_run']}, {row['fit_s_to_early_stop']} s)\n")
         rows.append(row)

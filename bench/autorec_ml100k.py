@@ -99,9 +99,12 @@ class BiasedMF:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(DEFAULT_DATA))
-    ap.add_argument("--seeds", type=int, default=5)
-    ap.add_argument("--epochs", type=int, default=100, help="AutoRec epoch cap (early stopping on validation RMSE)")
-    ap.add_argument("--l2", default="item:1,user:1", help="AutoRec λ per mode")
+    ap.add_argument("--seeds", default="0,1,2,3,4", help="comma-separated split seeds")
+    ap.add_argument("--merge", nargs="*", default=None, help="only merge the runs of these result files")
+    ap.add_argument("--epochs", type=int, default=80, help="AutoRec epoch cap (early stopping on validation RMSE)")
+    ap.add_argument("--l2", default="item:100,user:100", help="AutoRec λ per mode (100: best valid RMSE of 1/10/100/1000 on seed 0)")
+    ap.add_argument("--models", default="I-AutoRec,U-AutoRec,biased MF", help="comma-separated subset")
+    ap.add_argument("--mf-l2", type=float, default=0.05, help="biased-MF regularisation per rating")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "autorec_ml100k.json"))
     args = ap.parse_args(argv)
@@ -109,16 +112,41 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     l2 = {k: float(v) for k, v in (x.split(":") for x in args.l2.split(","))}
 
+    if args.merge:
+        parts = [json.loads(Path(f).read_text()) for f in args.merge]
+        runs = [r for p in parts for r in p["runs"]]
+        commands = [p["command"] for p in parts]
+    else:
+        runs = fit_all(args, l2)
+        commands = ["python bench/autorec_ml100k.py " + " ".join(argv if argv is not None else sys.argv[1:])]
+    summary = summarise(runs)
+    result = {"dataset": "MovieLens 100K explicit ratings (u.data)",
+              "protocol": "random 90/10 split of ratings per seed; 10 % of train for early stopping (val RMSE); "
+                          "predictions clipped to [1, 5]; std with ddof=1",
+              "command": " && ".join(commands),
+              "machine": f"2-core CPU dev box, shared with other jobs ({platform.machine()}), torch threads="
+                         f"{args.threads}",
+              "autorec": {**AUTOREC, "epochs": args.epochs, "l2": l2}, "mf_l2": args.mf_l2,
+              "summary": summary, "runs": runs}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+def fit_all(args: Any, l2: dict[str, float]) -> list[dict[str, Any]]:
     data = read_interactions(args.data)
     runs: list[dict[str, Any]] = []
-    for seed in range(args.seeds):
+    for seed in (int(s) for s in args.seeds.split(",")):
         split = rating_split(data, seed)
         models: dict[str, Any] = {
             "I-AutoRec": AutoRec(mode="item", epochs=args.epochs, l2=l2["item"], seed=seed, **AUTOREC),
             "U-AutoRec": AutoRec(mode="user", epochs=args.epochs, l2=l2["user"], seed=seed, **AUTOREC),
-            "biased MF": BiasedMF(seed=seed),
+            "biased MF": BiasedMF(l2=args.mf_l2, seed=seed),
         }
         for name, model in models.items():
+            if name not in args.models.split(","):
+                continue
             t0 = time.perf_counter()
             model.fit(split.train, split.val) if isinstance(model, BiasedMF) else \
                 model.fit(split.train, validation=split.val)
@@ -130,27 +158,21 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(row)
             sys.stderr.write(f"seed {seed} {name}: test RMSE {res.rmse:.4f} (val {row['val_rmse']:.4f}, "
                              f"epoch {row['best_epoch']}, {fit_s:.0f} s)\n")
+    return runs
+
+
+def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     summary = {}
-    print(f"{'model':<12}{'RMSE mean':>11}{'± std':>9}{'MAE':>8}{'fit s':>8}")
-    for name in ("I-AutoRec", "U-AutoRec", "biased MF"):
+    print(f"{'model':<12}{'RMSE mean':>11}{'± std':>9}{'MAE':>8}{'fit s':>8}{'seeds':>7}")
+    for name in sorted({x["model"] for x in runs}):
         r = np.array([x["rmse"] for x in runs if x["model"] == name])
         a = np.array([x["mae"] for x in runs if x["model"] == name])
         f = np.array([x["fit_s"] for x in runs if x["model"] == name])
         summary[name] = {"rmse_mean": float(r.mean()), "rmse_std": float(r.std(ddof=1)) if len(r) > 1 else 0.0,
                          "mae_mean": float(a.mean()), "fit_s_mean": float(f.mean()), "n_seeds": len(r)}
-        print(f"{name:<12}{r.mean():>11.4f}{summary[name]['rmse_std']:>9.4f}{a.mean():>8.4f}{f.mean():>8.1f}")
-    result = {"dataset": "MovieLens 100K explicit ratings (u.data)",
-              "protocol": "random 90/10 split of ratings per seed; 10 % of train for early stopping (val RMSE); "
-                          "predictions clipped to [1, 5]; std with ddof=1",
-              "command": "python bench/autorec_ml100k.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-              "machine": f"2-core CPU dev box, shared with other jobs ({platform.machine()}), torch threads="
-                         f"{args.threads}",
-              "autorec": {**AUTOREC, "epochs": args.epochs, "l2": l2},
-              "summary": summary, "runs": runs}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.out}")
-    return 0
+        print(f"{name:<12}{r.mean():>11.4f}{summary[name]['rmse_std']:>9.4f}{a.mean():>8.4f}{f.mean():>8.1f}"
+              f"{len(r):>7}")
+    return summary
 
 
 if __name__ == "__main__":

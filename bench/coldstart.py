@@ -3,8 +3,9 @@
 Protocols (recgen.data.splits_cold; every number is full ranking, NDCG@20 and *standard* Recall@20 with
 95 % percentile-bootstrap CIs over users, 1000 resamples):
 
-- cold items: 20 % of the items lose all their interactions; test users rank only the cold items
-  (input = their warm history, target = their cold items);
+- cold items: 20 % of the items (test) and another 10 % (validation) lose all their interactions; test
+  users rank only the test cold items (input = their warm history, target = their cold items); neural
+  models pick their epoch by NDCG@20 on the validation cold items (patience 5), never on the test items;
 - new users: 20 % of the users with > 10 interactions are held out; each is given their first
   n ∈ {1, 3, 5, 10} interactions (by time on ML-100K; Last.fm has no listening times: seeded random order),
   the rest is the target; the same users for every n;
@@ -80,16 +81,21 @@ def summary(res: Any) -> dict[str, Any]:
     return {"ndcg@20": ci(res, "ndcg@20"), "recall@20": ci(res, "recall@20"), "users": int(res.n_users)}
 
 
-def fit(name: str, train: Any, item_f: Any, user_f: Any, quick: bool) -> tuple[Any, float]:
+def fit(name: str, train: Any, item_f: Any, user_f: Any, quick: bool, validation: Any = None
+        ) -> tuple[Any, float]:
     params = dict(SETTINGS[name])
     if quick and "epochs" in params:
         params["epochs"] = QUICK_EPOCHS
+    neural = "epochs" in params
+    if neural and validation is not None:
+        params["patience"] = 5
     model = create_model(name, **params)
     t0 = time.perf_counter()
+    val = {"validation": validation} if neural else {}
     if name in ("content-knn", "content-ae", "hybrid-ae"):
-        model.fit(train, item_features=item_f, user_features=user_f)
+        model.fit(train, item_features=item_f, user_features=user_f, **val)
     else:
-        model.fit(train)
+        model.fit(train, **val)
     return model, time.perf_counter() - t0
 
 
@@ -103,16 +109,17 @@ def load(dataset: str, data_dir: Path) -> tuple[Any, Any, Any]:
 
 
 def cold_items(data: Any, item_f: Any, user_f: Any, quick: bool) -> dict[str, Any]:
-    split = cold_items_split(data, item_share=0.2, seed=SEED)
-    out: dict[str, Any] = {"meta": {k: v for k, v in split.meta.items() if k != "cold_items"}}
+    split = cold_items_split(data, item_share=0.2, val_share=0.1, seed=SEED)
+    out: dict[str, Any] = {"meta": {k: v for k, v in split.meta.items() if k not in ("cold_items", "val_cold_items")}}
     uf = user_f.align(split.train.users) if user_f is not None else None
     # popularity knows nothing about cold items (all counts are 0: its ties would follow the item ids, which
     # on ML-100K correlate with popularity); a seeded random ranking is the honest floor
     out["random"] = {**summary(evaluate(RandomScorer(SEED), split.test, ks=(20,))), "fit_seconds": 0.0}
     log_row("cold items", "random", out["random"])
     for name in ("mult-dae", "content-knn", "content-ae", "hybrid-ae"):
-        model, secs = fit(name, split.train, item_f, uf, quick)
-        out[name] = {**summary(evaluate(model, split.test, ks=(20,))), "fit_seconds": secs}
+        model, secs = fit(name, split.train, item_f, uf, quick, validation=split.val)
+        out[name] = {**summary(evaluate(model, split.test, ks=(20,))), "fit_seconds": secs,
+                     "best_epoch": getattr(model, "best_epoch_", None)}
         log_row("cold items", name, out[name])
     return out
 
@@ -127,11 +134,14 @@ def cold_users(data: Any, item_f: Any, user_f: Any, quick: bool) -> dict[str, An
         curve = {}
         for n in ns:
             ev = cs.by_n[n]
-            if n == 0:
-                if not hasattr(model, "score_feature_rows"):
+            if n == 0:  # features only: the feature map, or popularity (which ignores the history anyway)
+                if hasattr(model, "score_feature_rows"):
+                    scores = model.score_feature_rows(user_f.rows_for(held_ids))
+                    curve[n] = summary(evaluate_scores(scores, ev, ks=(20,)))
+                elif name == "most-popular":
+                    curve[n] = summary(evaluate(model, ev, ks=(20,)))
+                else:
                     continue
-                scores = model.score_feature_rows(user_f.rows_for(held_ids))
-                curve[n] = summary(evaluate_scores(scores, ev, ks=(20,)))
             else:
                 curve[n] = summary(evaluate(model, ev, ks=(20,)))
             log_row(f"new users n={n}", name, curve[n])

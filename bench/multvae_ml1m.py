@@ -43,7 +43,8 @@ GRIDS: dict[str, list[dict[str, Any]]] = {
 #: ML-1M has 6,039 users: batch 500 gives 13 updates per epoch and the paper's lr 1e-3 needs thousands
 #: of updates (a probe: batch 100 and batch 500 progress alike per update; lr 1e-2 was worse), so the
 #: quick run uses batch 100 (60 updates per epoch) — a stated deviation from the paper's 500.
-QUICK: dict[str, list[dict[str, Any]]] = {"mult-vae": [{"batch_size": 32}], "mult-dae": [{"batch_size": 100}]}
+QUICK: dict[str, list[dict[str, Any]]] = {"mult-vae": [{"batch_size": 100, "latent_dim": 64}],
+                                         "mult-dae": [{"batch_size": 100, "latent_dim": 64}]}
 COMMON = {"epochs": 200, "patience": 10, "eval_every": 2, "show_progress": False}
 
 

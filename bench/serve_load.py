@@ -12,9 +12,12 @@ What it does
    by a request count (rate × duration) and a time limit. Requests alternate between `user_id`
    (a training user) and `items` (a history of 5–50 items of a random user, as for an unseen user),
    k = 20.
-4. Reload run: at `--reload-rate` req/s, a new version is published to the store mid-run; the
-   service notices CURRENT (polling every 0.5 s), loads it beside the old one and swaps. Counts 5xx,
-   dropped requests (connection errors / timeouts) and the answers of each version.
+4. Reload runs: at each of `--reload-rates`, a new version is published to the store a third of the
+   way into the run; the service notices CURRENT (polling every 0.5 s), loads it beside the old one
+   and swaps. Counts 5xx, dropped requests (connection errors, or no answer within 10 s),
+   unfinished ones (no answer by the end of the run's time limit) and the answers of each version.
+   The server's CPU time per request (from /proc) is reported too: it does not depend on what else
+   runs on the machine, unlike the latencies.
 
 Writes bench/results/serve_load.json and prints a table.
 
@@ -128,12 +131,13 @@ async def _client(url: str, bodies: list[bytes], rate: float, n: int, time_limit
     def pct(p: float) -> float | None:
         return round(1000 * lat[min(len(lat) - 1, int(p / 100 * len(lat)))], 2) if lat else None
 
-    return {"rate": rate, "planned": n, "sent": sent, "completed": len(lat), "dropped": dropped + len(pending),
+    return {"rate": rate, "planned": n, "sent": sent, "completed": len(lat), "dropped": dropped,
+            "unfinished": len(pending),
             "statuses": {str(k): v for k, v in sorted(statuses.items())},
             "errors_5xx": sum(v for k, v in statuses.items() if k >= 500), "versions": versions,
             "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99), "max_ms": round(1000 * lat[-1], 2) if lat else None,
             "throughput_rps": round(len(lat) / elapsed, 1), "elapsed_s": round(elapsed, 2),
-            "connections_peak": peak}
+            "connections_peak": peak, "client_cpu_s": round(time.process_time(), 2)}
 
 
 def client_main(args: argparse.Namespace) -> None:
@@ -181,6 +185,24 @@ def start_server(store: Path, name: str, threads: int) -> tuple[subprocess.Popen
         time.sleep(0.2)
     proc.kill()
     raise RuntimeError("server did not become ready in 180 s")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds used so far by process ``pid`` and its threads (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(url: str, server: subprocess.Popen, bodies: Path, rate: float, duration: float,
+             during=None) -> dict:
+    """One client run; adds the server's CPU milliseconds per completed request (contention-independent)."""
+    c0 = cpu_seconds(server.pid)
+    proc = run_client(url, bodies, rate, duration)
+    extra = during() if during is not None else {}
+    r = client_result(proc, duration + 60)
+    r["server_cpu_ms_per_req"] = round(1000 * (cpu_seconds(server.pid) - c0) / max(r["completed"], 1), 3)
+    r.update(extra, load_avg=os.getloadavg()[0])
+    return r
 
 
 def stop_server(proc: subprocess.Popen) -> None:
@@ -255,13 +277,15 @@ def main() -> None:
     ap.add_argument("--models", nargs="+", default=["ease", "mult-vae"])
     ap.add_argument("--rates", nargs="+", type=float, default=[50, 200, 500])
     ap.add_argument("--duration", type=float, default=15.0, help="seconds per rate")
-    ap.add_argument("--reload-rate", type=float, default=200)
+    ap.add_argument("--reload-rates", nargs="+", type=float, default=[50, 200])
     ap.add_argument("--reload-duration", type=float, default=20.0)
     ap.add_argument("--threads", type=int, default=1, help="torch threads of the server's scoring worker")
     ap.add_argument("--vae-epochs", type=int, default=10)
     ap.add_argument("--artifacts", default=None, help="keep trained models here and reuse them on the next run")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "serve_load.json"))
     args = ap.parse_args()
+
+    import httpx
 
     from recgen.models.registry import available_models
     from recgen.serving import ModelStore
@@ -284,43 +308,49 @@ def main() -> None:
             try:
                 client_result(run_client(url, bodies, 50, 2), 60)  # warm-up, not recorded
                 for rate in args.rates:
-                    r = client_result(run_client(url, bodies, rate, args.duration), args.duration + 60)
-                    r.update(model=name, load_avg=os.getloadavg()[0])
+                    r = measured(url, server, bodies, rate, args.duration)
+                    r.update(model=name)
                     results["runs"].append(r)
                     say(f"{name:9s} {rate:5.0f}/s  p50 {r['p50_ms']} p95 {r['p95_ms']} p99 {r['p99_ms']} ms  "
-                          f"{r['throughput_rps']} rps  5xx {r['errors_5xx']} dropped {r['dropped']}")
-                proc = run_client(url, bodies, args.reload_rate, args.reload_duration)
-                time.sleep(args.reload_duration / 3)
-                t_pub = time.perf_counter()
-                store.publish(arts[name][1], name)
-                import httpx
+                        f"{r['throughput_rps']} rps  5xx {r['errors_5xx']} dropped {r['dropped']} unfinished {r['unfinished']}  "
+                        f"server CPU {r['server_cpu_ms_per_req']} ms/req  load {r['load_avg']:.1f}")
+                for rate in args.reload_rates:
+                    version = f"{len(store.versions(name)) + 1:04d}"
 
-                while True:
-                    try:
-                        if httpx.get(f"{url}/health", timeout=30).json().get("version") == "0002":
-                            break
-                    except httpx.HTTPError:
-                        pass
-                    time.sleep(0.05)
-                swap_s = time.perf_counter() - t_pub
-                r = client_result(proc, args.reload_duration + 60)
-                r.update(model=name, swap_after_publish_s=round(swap_s, 2), load_avg=os.getloadavg()[0])
-                results["reload"].append(r)
-                say(f"{name:9s} reload at {args.reload_rate:.0f}/s: versions {r['versions']} 5xx {r['errors_5xx']} "
-                      f"dropped {r['dropped']} p99 {r['p99_ms']} ms (swap {swap_s:.2f}s after publish)")
+                    def publish_mid_run(version: str = version, name: str = name, url: str = url) -> dict:
+                        time.sleep(args.reload_duration / 3)
+                        t_pub = time.perf_counter()
+                        store.publish(arts[name][len(store.versions(name)) % 2], name)
+                        while True:
+                            try:
+                                if httpx.get(f"{url}/health", timeout=30).json().get("version") == version:
+                                    break
+                            except httpx.HTTPError:
+                                pass
+                            time.sleep(0.05)
+                        return {"new_version": version, "swap_after_publish_s": round(time.perf_counter() - t_pub, 2)}
+
+                    r = measured(url, server, bodies, rate, args.reload_duration, during=publish_mid_run)
+                    r.update(model=name)
+                    results["reload"].append(r)
+                    say(f"{name:9s} reload at {rate:.0f}/s: versions {r['versions']} 5xx {r['errors_5xx']} "
+                        f"dropped {r['dropped']} unfinished {r['unfinished']} p99 {r['p99_ms']} ms (swap {r['swap_after_publish_s']}s after "
+                        f"publish)  load {r['load_avg']:.1f}")
             finally:
                 stop_server(server)
     results["machine"]["load_avg_end"] = os.getloadavg()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
-    say("\n| model | rate (req/s) | p50 ms | p95 ms | p99 ms | throughput | 5xx | dropped |")
-    say("|---|---|---|---|---|---|---|---|")
+    say("\n| model | rate (req/s) | p50 ms | p95 ms | p99 ms | throughput (req/s) | 5xx | dropped | unfinished | server CPU ms/req | load avg |")
+    say("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results["runs"]:
         say(f"| {r['model']} | {r['rate']:.0f} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | "
-              f"{r['throughput_rps']} | {r['errors_5xx']} | {r['dropped']} |")
+            f"{r['throughput_rps']} | {r['errors_5xx']} | {r['dropped']} | {r['unfinished']} | {r['server_cpu_ms_per_req']} | "
+            f"{r['load_avg']:.1f} |")
     for r in results["reload"]:
         say(f"| {r['model']} + reload | {r['rate']:.0f} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | "
-              f"{r['throughput_rps']} | {r['errors_5xx']} | {r['dropped']} |")
+            f"{r['throughput_rps']} | {r['errors_5xx']} | {r['dropped']} | {r['unfinished']} | {r['server_cpu_ms_per_req']} | "
+            f"{r['load_avg']:.1f} |")
     if missing:
         say(f"models not available (skipped): {missing}")
     say(f"wrote {args.out}")

@@ -11,7 +11,6 @@ import re
 import pandas as pd
 import pytest
 from cli_helpers import assert_one_line_error, run
-from conftest import shared_path
 
 
 def _defaults(klass: type) -> dict[str, object]:
@@ -85,10 +84,10 @@ def test_data_generate_writes_labelled_synthetic_csv(tmp_path):
     assert split.train.n_users == 300 and split.train.nnz + split.val.target.nnz + split.test.target.nnz == len(df)
 
 
-def test_data_download_uses_the_cache_and_rejects_unknown_names(tmp_path):
+def test_data_download_uses_the_cache_and_rejects_unknown_names(tmp_path, shared_data):
     home = tmp_path / "home"
     (home / "movielens").mkdir(parents=True)
-    (home / "movielens" / "ml-100k").symlink_to(shared_path("ml-100k/u.data").parent, target_is_directory=True)
+    (home / "movielens" / "ml-100k").symlink_to(shared_data("ml-100k/u.data").parent, target_is_directory=True)
     res = run("data", "download", "ml-100k", env={"RECGEN_HOME": str(home)})
     assert res.stdout.strip() == str(home / "movielens" / "ml-100k")
     r = run("data", "download", "ml-100j", env={"RECGEN_HOME": str(home)}, ok=False)
@@ -96,17 +95,17 @@ def test_data_download_uses_the_cache_and_rejects_unknown_names(tmp_path):
 
 
 @pytest.mark.shared_data
-def test_documented_prepare_commands_on_shared_data(tmp_path):
+def test_documented_prepare_commands_on_shared_data(tmp_path, shared_data):
     from recgen.data.prepared import load_split
 
-    ml1m = shared_path("ml-1m-lightgcnpp/train.txt").parent
+    ml1m = shared_data("ml-1m-lightgcnpp/train.txt").parent
     run("data", "prepare", ml1m, "--format", "lines", "--split", "given", "--out", tmp_path / "ml1m")
     s = load_split(tmp_path / "ml1m")
     # README of ../shared/data: 6,039 users, 3,628 items; train 590,733, valid 80,897, test 164,848
     assert (s.train.n_users, s.n_items, s.train.nnz) == (6039, 3628, 590_733)
     assert (s.val.target.nnz, s.test.target.nnz) == (80_897, 164_848)
 
-    ml100k = shared_path("ml-100k/u.data").parent
+    ml100k = shared_data("ml-100k/u.data").parent
     run("data", "prepare", ml100k, "--format", "movielens", "--min-rating", "4", "--split", "heldout-users",
         "--val-users", "100", "--test-users", "100", "--fold-in", "0.8", "--seed", "98765", "--out", tmp_path / "ml100k")
     s = load_split(tmp_path / "ml100k")

@@ -7,7 +7,6 @@ import re
 
 import pytest
 from cli_helpers import run
-from conftest import shared_path
 
 from recgen import quickstart as qs
 from recgen.errors import ConfigError
@@ -49,10 +48,10 @@ def test_readme_quickstart_offline_uses_bundled_movietweetings(tmp_path):
     assert f"recgen evaluate {out / 'models' / best}" in text
 
 
-def test_quickstart_uses_cached_movielens_100k(tmp_path):
+def test_quickstart_uses_cached_movielens_100k(tmp_path, shared_data):
     home = tmp_path / "home"
     (home / "movielens").mkdir(parents=True)
-    (home / "movielens" / "ml-100k").symlink_to(shared_path("ml-100k/u.data").parent, target_is_directory=True)
+    (home / "movielens" / "ml-100k").symlink_to(shared_data("ml-100k/u.data").parent, target_is_directory=True)
     res = run("quickstart", "--out", tmp_path / "qs", "--no-download", "--models", "most-popular,ease",
               env={"RECGEN_HOME": str(home), "COLUMNS": "160"})
     assert "MovieLens 100K" in res.stdout and "Harper" in res.stdout

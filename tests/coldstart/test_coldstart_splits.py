@@ -73,3 +73,17 @@ def test_cold_users_first_n_by_time_hand_checked():
     assert sp_.meta["order"] == "time"
     with pytest.raises(ConfigError, match="ns="):
         cold_users_split(data, ns=(1, 1))
+
+
+def test_cold_items_validation_items_are_disjoint_and_also_cold():
+    full = planted()[0]
+    split = cold_items_split(full, item_share=0.2, val_share=0.1, seed=2)
+    test_cold = full.items.lookup(split.meta["cold_items"])
+    val_cold = full.items.lookup(split.meta["val_cold_items"])
+    assert len(val_cold) == 9 and not set(val_cold) & set(test_cold)
+    assert split.train.item_counts()[np.concatenate([val_cold, test_cold])].sum() == 0
+    v = split.val
+    assert set(np.unique(v.target.indices)) <= set(val_cold)
+    others = np.setdiff1d(np.arange(full.n_items), val_cold)
+    assert all(np.array_equal(v.exclude[r].indices, others) for r in range(v.n_users))
+    assert split.meta["cold_items"] != cold_items_split(full, 0.2, seed=2).meta["val_cold_items"]

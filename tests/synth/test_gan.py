@@ -143,3 +143,13 @@ def test_errors_name_the_argument(fitted_gan):
         BehaviourGAN(temperature=0)
     with pytest.raises(DataFormatError, match="interactions"):
         BehaviourGAN().fit("not data")  # type: ignore[arg-type]
+
+
+def test_popularity_calibration_lowers_the_jsd_and_survives_save_load(fitted_gan, tmp_path):
+    cal = fitted_gan.calibration_
+    assert len(cal) == fitted_gan.config.calibration_rounds + 1
+    assert cal[-1] < 0.5 * cal[0]
+    fitted_gan.save(tmp_path / "g")
+    loaded = BehaviourGAN.load(tmp_path / "g")
+    np.testing.assert_array_equal(loaded.item_bias_, fitted_gan.item_bias_)
+    assert loaded.calibration_ == pytest.approx(cal)

@@ -37,21 +37,16 @@ def synth() -> None:
 @synth.command("fit")
 @click.option("--data", required=True, metavar="D", help="Prepared dataset dir (its training users) or an interaction file.")
 @click.option("--out", required=True, metavar="DIR", help="Directory to save the generator to.")
-@click.option("--generator", "kind", type=click.Choice(["behaviour-gan", "popularity"]), default="behaviour-gan",
-              show_default=True, help="Generator to fit.")
 @set_option
 @config_option
-def fit_cmd(data: str, out: str, kind: str, sets: tuple[str, ...], config_file: str | None) -> None:
-    """Fit a generator on the real users of --data and save it to --out.
+def fit_cmd(data: str, out: str, sets: tuple[str, ...], config_file: str | None) -> None:
+    """Fit a BehaviourGAN on the real (training) users of --data and save it to --out.
 
     BehaviourGAN options (see `recgen.synth.BehaviourGANConfig`): --set discriminator=energy,
     --set epochs=300, --set ae_epochs=100, --set temperature=1.0 ...
     """
     from recgen.synth import BehaviourGAN
 
-    if kind != "behaviour-gan":
-        raise ConfigError(f"--generator {kind!r} cannot be saved; only behaviour-gan is a saved generator "
-                          "(the baselines are fitted inside `recgen synth report` runs and bench/synth_report.py).")
     train = _training_data(data)
     overrides = config_overrides(config_file, sets)
     gan = BehaviourGAN(**overrides)

@@ -30,39 +30,52 @@ from recgen.errors import ConfigError, DataFormatError
 log = logging.getLogger(__name__)
 
 
-def cold_items_split(data: Interactions, item_share: float = 0.2, seed: int = 98765) -> Split:
-    """Hold out ``item_share`` of the items entirely (see the module docstring); ``meta["cold_items"]`` lists them."""
-    share = check_ratio("item_share", item_share, allow_zero=False)
-    seed = check_seed(seed)
-    m = data.matrix
-    n_cold = int(round(share * data.n_items))
-    if n_cold < 1 or n_cold >= data.n_items:
-        raise ConfigError(f"item_share={item_share} holds out {n_cold} of {data.n_items} items; pass a share that "
-                          "leaves at least one cold and one warm item.")
-    cold = np.zeros(data.n_items, dtype=bool)
-    cold[np.random.default_rng(seed).permutation(data.n_items)[:n_cold]] = True
-    is_cold = cold[m.indices]
-    train_m = mask_csr(m, ~is_cold)
-    times = mask_csr(data.times, ~is_cold) if data.times is not None else None
-    train = Interactions(train_m, data.users, data.items, times)
-    target_all = mask_csr(m, is_cold)
+def _cold_evalset(data: Interactions, train: Interactions, cold: np.ndarray) -> EvalSet:
+    """Users with an interaction on a ``cold`` item: input = train row, target = those items, exclude = the rest."""
+    target_all = mask_csr(data.matrix, cold[data.matrix.indices])
     users = np.flatnonzero(np.diff(target_all.indptr) > 0)
     if len(users) == 0:
         raise DataFormatError("no user interacted with the cold items; the data is too small for this split.")
-    warm_cols = np.flatnonzero(~cold)
-    exclude = sp.csr_matrix((np.ones(len(users) * len(warm_cols), dtype=np.float32),
-                             np.tile(warm_cols, len(users)), np.arange(len(users) + 1) * len(warm_cols)),
-                            shape=(len(users), data.n_items))
-    test = EvalSet(data.users.take(users), train.matrix[users], ones_like(target_all[users]), exclude,
+    other = np.flatnonzero(~cold)
+    exclude = sp.csr_matrix((np.ones(len(users) * len(other), dtype=np.float32), np.tile(other, len(users)),
+                             np.arange(len(users) + 1) * len(other)), shape=(len(users), data.n_items))
+    return EvalSet(data.users.take(users), train.matrix[users], ones_like(target_all[users]), exclude,
                    users.astype(np.int64))
+
+
+def cold_items_split(data: Interactions, item_share: float = 0.2, seed: int = 98765, *,
+                     val_share: float = 0.0) -> Split:
+    """Hold out ``item_share`` of the items entirely (see the module docstring); ``meta["cold_items"]`` lists them.
+
+    With ``val_share > 0`` another share of the items is held out the same way as validation cold items
+    (``split.val`` ranks only those), e.g. to choose a neural model's epoch without touching the test items.
+    """
+    share = check_ratio("item_share", item_share, allow_zero=False)
+    vshare = check_ratio("val_share", val_share)
+    seed = check_seed(seed)
+    n_cold, n_val = int(round(share * data.n_items)), int(round(vshare * data.n_items))
+    if n_cold < 1 or n_cold + n_val >= data.n_items or (vshare > 0 and n_val < 1):
+        raise ConfigError(f"item_share={item_share} (val_share={val_share}) holds out {n_cold} (+{n_val}) of "
+                          f"{data.n_items} items; pass shares that leave at least one cold and one warm item.")
+    perm = np.random.default_rng(seed).permutation(data.n_items)
+    cold = np.zeros(data.n_items, dtype=bool)
+    cold[perm[:n_cold]] = True
+    val_cold = np.zeros(data.n_items, dtype=bool)
+    val_cold[perm[n_cold:n_cold + n_val]] = True
+    keep = ~(cold | val_cold)[data.matrix.indices]
+    times = mask_csr(data.times, keep) if data.times is not None else None
+    train = Interactions(mask_csr(data.matrix, keep), data.users, data.items, times)
+    test = _cold_evalset(data, train, cold)
+    val = _cold_evalset(data, train, val_cold) if n_val else None
     meta: dict[str, Any] = {
-        "protocol": "cold-items", "params": {"item_share": share, "seed": seed},
-        "cold_items": data.items.ids[cold].tolist(),
-        "counts": {"items": int(data.n_items), "cold_items": int(n_cold), "train_interactions": int(train.nnz),
-                   "test": evalset_counts(test)},
+        "protocol": "cold-items", "params": {"item_share": share, "val_share": vshare, "seed": seed},
+        "cold_items": data.items.ids[cold].tolist(), "val_cold_items": data.items.ids[val_cold].tolist(),
+        "counts": {"items": int(data.n_items), "cold_items": int(n_cold), "val_cold_items": int(n_val),
+                   "train_interactions": int(train.nnz), "val": evalset_counts(val), "test": evalset_counts(test)},
     }
-    log.info("cold-items split: %d of %d items cold, %d test users", n_cold, data.n_items, len(users))
-    return Split(train, None, test, meta)
+    log.info("cold-items split: %d of %d items cold (+%d validation), %d test users", n_cold, data.n_items, n_val,
+             test.n_users)
+    return Split(train, val, test, meta)
 
 
 @dataclass(frozen=True)
