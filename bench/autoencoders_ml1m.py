@@ -36,7 +36,7 @@ REFERENCE = {"RecBole RecVAE": (0.2792, 0.3731), "EASE l2=1000 (valid-tuned)": (
 #: per-model settings of this benchmark (beside the model defaults)
 SETTINGS: dict[str, dict[str, Any]] = {
     "recvae": {"epochs": 50},
-    "cdae": {"epochs": 100, "hidden_dim": 200, "corruption": 0.2, "l2": 1e-5, "lr": 1e-3, "batch_size": 256},
+    "cdae": {"epochs": 100, "hidden_dim": 200, "corruption": 0.5, "l2": 1e-5, "lr": 1e-2, "batch_size": 128},
 }
 
 

@@ -78,7 +78,8 @@ def merged(split: Any) -> tuple[Interactions, EvalSet]:
     return train, EvalSet(split.test.users, full, split.test.target, full, np.arange(full.shape[0]))
 
 
-def run_seed(seed: int, cfgan_epochs: int, quick: bool) -> dict[str, Any]:
+def run_seed(seed: int, cfgan_epochs: int, quick: bool, refit_on_val: bool = True,
+             cfgan_set: dict[str, Any] | None = None) -> dict[str, Any]:
     data = read_interactions(DATA, format="movielens").binarize()
     split = random_split(data, val_ratio=0.1, test_ratio=0.2, seed=seed)
     refit, test = merged(split)
@@ -90,14 +91,15 @@ def run_seed(seed: int, cfgan_epochs: int, quick: bool) -> dict[str, Any]:
         scored = [(evaluate(create_model(name, **p).fit(split.train), split.val, ks=(20,))["ndcg@20"], p) for p in grid]
         best_val, best = max(scored, key=lambda t: t[0])
         model = create_model(name, **best).fit(split.train)
-        final = create_model(name, **best).fit(refit)
-        out["models"][name] = {"params": best, "val_ndcg@20": best_val, **test_scores(final, test),
+        final = create_model(name, **best).fit(refit) if refit_on_val else model
+        out["models"][name] = {"params": best, "val_ndcg@20": best_val,
+                               **test_scores(final, test if refit_on_val else split.test),
                                "no_refit": test_scores(model, split.test), "seconds": round(time.perf_counter() - t0, 1)}
         emit(f"seed {seed} {name} {best} val {best_val:.4f} test ndcg@20 {out['models'][name]['ndcg@20']:.4f}")
     for name, params in NEURAL.items():
         params = {**params, **COMMON, "seed": seed}
         if name == "cfgan":
-            params["epochs"] = cfgan_epochs
+            params.update({"epochs": cfgan_epochs, **(cfgan_set or {})})
         if quick:
             params["epochs"] = 5
 
@@ -111,11 +113,12 @@ def run_seed(seed: int, cfgan_epochs: int, quick: bool) -> dict[str, Any]:
                                                   callbacks=[LambdaCallback(progress)])
         epoch_s = float(np.median([r["seconds"] for r in model.history_]))
         best_epoch = model.best_epoch_ or params["epochs"]
-        final = create_model(name, **{**params, "epochs": best_epoch}).fit(refit)
+        final = create_model(name, **{**params, "epochs": best_epoch}).fit(refit) if refit_on_val else model
         out["models"][name] = {"params": {k: v for k, v in params.items() if k not in COMMON},
                                "best_epoch": model.best_epoch_, "epochs_run": len(model.history_),
                                "val_ndcg@20": model.trainer_.best_metric, "median_epoch_seconds": round(epoch_s, 3),
-                               **test_scores(final, test), "no_refit": test_scores(model, split.test),
+                               **test_scores(final, test if refit_on_val else split.test),
+                               "no_refit": test_scores(model, split.test),
                                "seconds": round(time.perf_counter() - t0, 1),
                                "val_curve": [(r["epoch"], round(r["ndcg@20"], 4)) for r in model.history_
                                              if "ndcg@20" in r]}
@@ -139,20 +142,34 @@ def table(runs: list[dict[str, Any]]) -> tuple[list[str], dict[str, Any]]:
     return lines, summary
 
 
+def _coerce(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--jobs", type=int, default=3, help="seeds run in parallel child processes")
     ap.add_argument("--cfgan-epochs", type=int, default=150, help="largest number of CFGAN epochs (early stopping)")
     ap.add_argument("--quick", action="store_true", help="tiny grids and 5 epochs (a smoke test)")
+    ap.add_argument("--no-refit", action="store_true",
+                    help="score the selected 70 %% models on test (no refit on train ∪ validation)")
+    ap.add_argument("--cfgan-set", nargs="*", default=[], metavar="KEY=VALUE",
+                    help="CFGAN config overrides, e.g. lr=0.001 d_lr=0.001 (strings coerced by the config)")
+    ap.add_argument("--tag", default="", help="suffix of the result files (cfgan_ml100k<tag>.json)")
     ap.add_argument("--single", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--aggregate", action="store_true", help="only merge the per-seed JSON files")
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     if args.single is not None:
         torch.set_num_threads(1)
-        res = run_seed(args.single, args.cfgan_epochs, args.quick)
-        (OUT / f"cfgan_ml100k_seed{args.single}.json").write_text(json.dumps(res, indent=1))
+        overrides = dict(kv.split("=", 1) for kv in args.cfgan_set)
+        res = run_seed(args.single, args.cfgan_epochs, args.quick, not args.no_refit,
+                       {k: _coerce(v) for k, v in overrides.items()})
+        (OUT / f"cfgan_ml100k{args.tag}_seed{args.single}.json").write_text(json.dumps(res, indent=1))
         return
     t0 = time.perf_counter()
     if not args.aggregate:
@@ -160,21 +177,24 @@ def main() -> None:
         for seed in args.seeds:
             while len([p for p in procs if p.poll() is None]) >= args.jobs:
                 time.sleep(2)
-            cmd = [sys.executable, __file__, "--single", str(seed), "--cfgan-epochs", str(args.cfgan_epochs)]
+            cmd = [sys.executable, __file__, "--single", str(seed), "--cfgan-epochs", str(args.cfgan_epochs),
+                   "--tag", args.tag, "--cfgan-set", *args.cfgan_set] + (["--no-refit"] if args.no_refit else [])
             procs.append(subprocess.Popen(cmd + (["--quick"] if args.quick else [])))
         if any(p.wait() for p in procs):
             raise SystemExit("a seed failed; see its output above")
-    runs = [json.loads((OUT / f"cfgan_ml100k_seed{s}.json").read_text()) for s in args.seeds]
+    runs = [json.loads((OUT / f"cfgan_ml100k{args.tag}_seed{s}.json").read_text()) for s in args.seeds]
     lines, summary = table(runs)
-    emit(f"ML-100K, per-user random 80/20 (10 % of all held out for selection, then refit on 80 %), seeds {args.seeds}; "
+    how = "scored as selected (trained on 70 %)" if args.no_refit else "then refit on 80 %"
+    emit(f"ML-100K, per-user random 80/20 (10 % of all held out for selection, {how}), seeds {args.seeds}; "
          "standard recall; mean ± std over seeds")
     for line in lines:
         emit(line)
     result = {"seeds": args.seeds, "summary": summary, "published": PUBLISHED, "runs": runs,
               "machine": f"{platform.node()} {platform.processor() or platform.machine()}, torch {torch.__version__}",
-              "wall_seconds": round(time.perf_counter() - t0, 1), "quick": args.quick,
+              "wall_seconds": round(time.perf_counter() - t0, 1), "quick": args.quick, "refit": not args.no_refit,
+              "cfgan_overrides": args.cfgan_set,
               "command": " ".join(["bench/cfgan_ml100k.py", *sys.argv[1:]])}
-    (OUT / "cfgan_ml100k.json").write_text(json.dumps(result, indent=1))
+    (OUT / f"cfgan_ml100k{args.tag}.json").write_text(json.dumps(result, indent=1))
 
 
 if __name__ == "__main__":

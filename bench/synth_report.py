@@ -82,7 +82,7 @@ def main() -> None:
     for name in names:
         t0 = time.perf_counter()
         if name.startswith("gan-"):
-            g = BehaviourGAN(discriminator=name[4:].replace("energy", "energy"), **common)
+            g = BehaviourGAN(discriminator=name[4:], **common)
             gens[name] = g.fit(train, autoencoder=ae)
             ae = g.autoencoder_
         elif name == "popularity":
@@ -90,7 +90,9 @@ def main() -> None:
         elif name == "vae-prior":
             if ae is None:
                 ae = BehaviourGAN(**common).fit(train).autoencoder_
-            gens[name] = VAEPriorSampler.from_autoencoder(ae, train.user_counts()[train.user_counts() > 0])
+            # same decoder and temperature as the GAN; no popularity calibration (a plain prior sampler)
+            gens[name] = VAEPriorSampler.from_autoencoder(ae, train.user_counts()[train.user_counts() > 0],
+                                                          temperature=BehaviourGAN().config.temperature)
         timings[f"fit_{name}"] = time.perf_counter() - t0
     reports = {}
     out_root = ROOT / "bench" / "results" / "synth" / args.dataset

@@ -41,6 +41,6 @@ def test_mia_auc_is_half_for_an_independent_sample_and_one_for_a_copy():
     assert abs(p_indep["exact_copy_rate"] - p_indep["exact_copy_rate_holdout"]) < 0.03
     assert abs(p_indep["share_closer_to_train"] - 0.5) < 0.1
     p_copy = privacy(train, train, holdout, seed=0)
-    assert p_copy["mia_auc"] == pytest.approx(1.0)
+    assert p_copy["mia_auc"] > 0.99        # < 1 only because a few tiny held-out users equal a train row
     assert p_copy["exact_copy_rate"] == pytest.approx(1.0)
     assert p_copy["dcr_train_median"] == 0.0 and p_copy["dcr_holdout_median"] > 0.3

@@ -73,7 +73,7 @@ def load_checked(model_dir: str, data: str) -> tuple[Any, Any, bool]:
 @click.option("--data", required=True, metavar="DIR", help="Prepared dataset the model was trained on.")
 @click.option("--split", "which", type=click.Choice(["test", "val"]), default="test", show_default=True,
               help="Which held-out users to score (choose hyperparameters on val, report test once).")
-@click.option("--k", "ks", cls=MultiValue, type=click.UNPROCESSED, default=("20", "50", "100"),
+@click.option("--k", "ks", cls=MultiValue, type=click.UNPROCESSED, metavar="K [K ...]", default=("20", "50", "100"),
               show_default=True, help="Cut-offs, e.g. --k 20 50 100.")
 @click.option("--json", "json_out", metavar="FILE", default=None, help="Also write the results as JSON.")
 @click.option("--per-user", is_flag=True, help="Include per-user values and user ids in the JSON.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from rich.console import Console
 
-from recgen.quickstart import NEURAL_BUDGET_S
+from recgen.quickstart import NEURAL_BUDGET_S, QUICKSTART_MODELS
 
 
 @click.command("quickstart")
@@ -17,7 +17,7 @@ from recgen.quickstart import NEURAL_BUDGET_S
                    "100K, else SYNTHETIC data.")
 @click.option("--no-download", is_flag=True, help="Never touch the network.")
 @click.option("--models", "models", default=None, metavar="NAME,NAME",
-              help="Only these models (default: most-popular, itemknn, ease, puresvd, mult-vae).")
+              help=f"Only these models (default: {', '.join(n for n, _ in QUICKSTART_MODELS)}).")
 @click.option("--neural-budget", type=float, default=NEURAL_BUDGET_S, show_default=True, metavar="SECONDS",
               help="Stop models trained in epochs (Mult-VAE) after the epoch that passes this time.")
 def quickstart_cmd(out: str, data: str, no_download: bool, models: str | None, neural_budget: float) -> None:

@@ -46,7 +46,7 @@ def _fit_kwargs(estimator: Any, resume: bool) -> dict[str, Any]:
 @set_option
 @config_option
 @click.option("--resume", is_flag=True, help="Continue an interrupted training from the last checkpoint in --set checkpoint_dir=DIR.")
-@click.option("--k", "ks", cls=MultiValue, type=click.UNPROCESSED, default=VALIDATION_KS, show_default=True,
+@click.option("--k", "ks", cls=MultiValue, type=click.UNPROCESSED, metavar="K [K ...]", default=VALIDATION_KS, show_default=True,
               help="Cut-offs of the validation metrics saved in metrics.json.")
 def train_cmd(model: str, data: str, out: str, sets: tuple[str, ...], config_file: str | None, resume: bool,
               ks: tuple[str, ...]) -> None:

@@ -100,8 +100,7 @@ class NeuralRecommender(Recommender):
         trainer.fit(self, self.training_matrix(train), validation, resume=opts["resume"])
         self.history_: list[dict[str, Any]] = trainer.history
         self.best_epoch_: int | None = trainer.best_epoch
-        self.trainer_ = trainer
-        self._after_fit(trainer)
+        self._after_fit(trainer)  # the trainer (optimiser state, best-state copy) is not kept on the model
 
     def _after_fit(self, trainer: Trainer) -> None:
         """Hook for learned values derived from the run (e.g. the selected KL weight)."""

@@ -71,8 +71,9 @@ class BehaviourGANConfig(TrainingConfig):
     energy_bottleneck: int = 16
     #: condition generator and discriminator on the user's log activity (item count)
     condition_on_activity: bool = True
-    #: softmax temperature of the item draw (< 1 sharpens towards the decoder's top items)
-    temperature: float = 1.0
+    #: softmax temperature of the item draw (< 1 sharpens towards the decoder's top items; 0.5 was best
+    #: of {0.5, 0.7, 1.0} for TSTR on ML-100K, docs/benchmarks.d/70-synthetic.md)
+    temperature: float = 0.5
     #: rounds of item-popularity calibration after training (0 disables): a per-item logit offset
     #: b_i += damping · log(p_real_i / p_synthetic_i), measured on ``calibration_users`` sampled users
     calibration_rounds: int = 5
