@@ -68,7 +68,7 @@ class CFGANConfig(TrainingConfig):
     batch_size: int = 64
     #: generator learning rate
     lr: float = 1e-4
-    #: passes over the rows; one pass ≈ n_rows / batch_size iterations of the paper's loop
+    #: passes over the rows (each batch: d_steps D updates, then g_steps G updates)
     epochs: int = 300
     #: stop after this many validations without improvement
     patience: int | None = 10
@@ -140,10 +140,14 @@ class CFGAN(NeuralRecommender):
 
     Deviations from the paper / its reference code:
 
-    - The paper's loop draws one random batch per step; here an epoch is a shuffled pass over all rows in
-      D-batches, so one epoch ≈ n_rows / batch_size of the paper's epochs (same update ratios).
+    - An epoch here is one shuffled pass over all rows in D-batches, each batch followed by the G steps
+      (the paper's update ratios and batch sizes); compare run lengths with the paper's in updates, not
+      epochs. G batches are drawn from the current D batch.
     - Early stopping on validation (the paper reports test metrics by epoch, no validation set).
     - Losses are computed from logits with softplus (exact, no ``+1e-5`` inside the logs); every term is torch.
+    - N_zr / N_pm include each unobserved column independently with probability S (one ``torch.rand`` per
+      batch) instead of drawing exactly ⌊S·n_unobserved⌋ columns: same inclusion probability, a set size
+      that varies by ~2 % on ML-100K.
     - ``noise_dim`` defaults to 0 (no noise, the paper's best setup); with noise, scoring uses z = 0.
     - Ratings are binarised (every observed entry is a purchase); initialisation: Glorot-uniform weights.
     - mode="user" (G over items' vectors of users) scores only users seen in training (``user_rows``).

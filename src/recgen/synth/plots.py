@@ -45,6 +45,9 @@ def plot_distributions(sets: Mapping[str, sp.csr_matrix], out_dir: Path) -> dict
     for name, m in sets.items():
         x, y = _ccdf(np.diff(m.indptr))
         ax.loglog(x, y, label=name, lw=1.2, drawstyle="steps-post")
+    from matplotlib.ticker import NullFormatter
+
+    ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels of a narrow log axis overlap
     ax.set_xlabel("items per user")
     ax.set_ylabel("share of users with at least x items")
     ax.set_title("User activity (CCDF)")
