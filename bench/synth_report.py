@@ -57,7 +57,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--dataset", choices=sorted(SETTINGS), default="ml-100k")
     ap.add_argument("--quick", action="store_true", help="a few epochs only (smoke run)")
-    ap.add_argument("--generators", default="gan-critic,gan-energy,popularity,vae-prior")
+    ap.add_argument("--generators", default="gan-critic,popularity,vae-prior,gan-energy")
     args = ap.parse_args()
     torch.set_num_threads(1)
     cfg = dict(SETTINGS[args.dataset])
@@ -79,7 +79,10 @@ def main() -> None:
     gens: dict[str, Any] = {}
     names = args.generators.split(",")
     ae = None
-    for name in names:
+    reports = {}
+    out_root = ROOT / "bench" / "results" / "synth" / args.dataset
+    out = ROOT / "bench" / "results" / f"synth_report_{args.dataset}{'_quick' if args.quick else ''}.json"
+    for name in names:  # fit, sample and report one generator at a time (partial results survive)
         t0 = time.perf_counter()
         if name.startswith("gan-"):
             g = BehaviourGAN(discriminator=name[4:], **common)
@@ -94,32 +97,35 @@ def main() -> None:
             gens[name] = VAEPriorSampler.from_autoencoder(ae, train.user_counts()[train.user_counts() > 0],
                                                           temperature=BehaviourGAN().config.temperature)
         timings[f"fit_{name}"] = time.perf_counter() - t0
-    reports = {}
-    out_root = ROOT / "bench" / "results" / "synth" / args.dataset
-    for name, g in gens.items():
         t0 = time.perf_counter()
-        fake = g.sample(train.n_users, seed=1)
+        fake = gens[name].sample(train.n_users, seed=1)
         timings[f"sample_{name}"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         rep = fidelity_report(train, fake, test, name=name, utility_models=models, real_results=real)
         timings[f"report_{name}"] = time.perf_counter() - t0
         rep.write(out_root / name)
         reports[name] = rep
-        print(f"{name}: done ({timings[f'report_{name}']:.0f} s)", flush=True)
-    table = comparison_table(reports)
-    print(table)
+        print(f"{name}: done (fit {timings[f'fit_{name}']:.0f} s, report {timings[f'report_{name}']:.0f} s)", flush=True)
+        _dump(out, args, cfg, split, timings, reports, gens, done=False)
+    print(comparison_table(reports))
+    _dump(out, args, cfg, split, timings, reports, gens, done=True)
+    print(f"wrote {out}")
+
+
+def _dump(out: Path, args: Any, cfg: dict[str, Any], split: Any, timings: dict[str, float], reports: dict[str, Any],
+          gens: dict[str, Any], *, done: bool) -> None:
     hist = {n: g.history_[-1] for n, g in gens.items() if getattr(g, "history_", None)}
     result = {
-        "dataset": args.dataset, "settings": cfg, "quick": args.quick, "split": split.meta["counts"],
+        "dataset": args.dataset, "settings": cfg, "quick": args.quick, "complete": done, "split": split.meta["counts"],
         "machine": "2-core CPU dev box, shared with other jobs", "python": sys.version.split()[0],
         "torch": torch.__version__, "platform": platform.platform(), "timings_s": timings,
-        "reports": {n: r.to_dict() for n, r in reports.items()}, "last_epoch": hist, "table": table,
+        "reports": {n: r.to_dict() for n, r in reports.items()}, "last_epoch": hist,
+        "calibration_jsd": {n: getattr(g, "calibration_", None) for n, g in gens.items()},
+        "table": comparison_table(reports) if reports else "",
         "command": " ".join(["bench/synth_report.py", *sys.argv[1:]]),
     }
-    out = ROOT / "bench" / "results" / f"synth_report_{args.dataset}{'_quick' if args.quick else ''}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, default=float) + "\n", encoding="utf-8")
-    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

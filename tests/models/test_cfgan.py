@@ -197,11 +197,11 @@ def _own_block_precision(scores: np.ndarray, seen: sp.csr_matrix, ub: np.ndarray
     return float((ib[top] == ub[:, None]).mean())
 
 
-def test_learns_planted_blocks_with_validation_and_early_stopping(blocks_split):
+def test_learns_planted_blocks_and_keeps_the_best_validated_epoch(blocks_split):
     train, val, ub, ib = blocks_split
     model = CFGAN(**FAST).fit(train, validation=val)
     assert [r["epoch"] for r in model.history_ if "ndcg@20" in r] == [5, 10, 15, 20, 25, 30, 35, 40]
-    assert model.best_epoch_ is not None
+    assert model.best_epoch_ in (5, 10, 15, 20, 25, 30, 35, 40)
     assert _own_block_precision(model.score(train.matrix), train.matrix, ub, ib) >= 0.9
     assert all(math.isfinite(r["d_loss"]) and r["zr"] >= 0 for r in model.history_)
 

@@ -37,6 +37,7 @@ def test_mia_auc_is_half_for_an_independent_sample_and_one_for_a_copy():
     train, holdout, indep = pop.matrix[:300], pop.matrix[300:600], pop.matrix[600:]
     p_indep = privacy(indep, train, holdout, seed=0)
     assert abs(p_indep["mia_auc"] - 0.5) < 0.08
+    assert p_indep["mia_auc_ci"][0] < p_indep["mia_auc"] < p_indep["mia_auc_ci"][1]
     # tiny users (1–2 items) coincide by chance; an independent sample copies train no more than holdout
     assert abs(p_indep["exact_copy_rate"] - p_indep["exact_copy_rate_holdout"]) < 0.03
     assert abs(p_indep["share_closer_to_train"] - 0.5) < 0.1

