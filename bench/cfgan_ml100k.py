@@ -79,7 +79,7 @@ def merged(split: Any) -> tuple[Interactions, EvalSet]:
 
 
 def run_seed(seed: int, cfgan_epochs: int, quick: bool, refit_on_val: bool = True,
-             cfgan_set: dict[str, Any] | None = None) -> dict[str, Any]:
+             cfgan_set: dict[str, Any] | None = None, path: Path | None = None) -> dict[str, Any]:
     data = read_interactions(DATA, format="movielens").binarize()
     split = random_split(data, val_ratio=0.1, test_ratio=0.2, seed=seed)
     refit, test = merged(split)
@@ -95,6 +95,8 @@ def run_seed(seed: int, cfgan_epochs: int, quick: bool, refit_on_val: bool = Tru
         out["models"][name] = {"params": best, "val_ndcg@20": best_val,
                                **test_scores(final, test if refit_on_val else split.test),
                                "no_refit": test_scores(model, split.test), "seconds": round(time.perf_counter() - t0, 1)}
+        if path is not None:  # partial results survive an interrupted run
+            path.write_text(json.dumps(out, indent=1))
         emit(f"seed {seed} {name} {best} val {best_val:.4f} test ndcg@20 {out['models'][name]['ndcg@20']:.4f}")
     for name, params in NEURAL.items():
         params = {**params, **COMMON, "seed": seed}
@@ -116,14 +118,16 @@ def run_seed(seed: int, cfgan_epochs: int, quick: bool, refit_on_val: bool = Tru
         final = create_model(name, **{**params, "epochs": best_epoch}).fit(refit) if refit_on_val else model
         out["models"][name] = {"params": {k: v for k, v in params.items() if k not in COMMON},
                                "best_epoch": model.best_epoch_, "epochs_run": len(model.history_),
-                               "val_ndcg@20": model.trainer_.best_metric, "median_epoch_seconds": round(epoch_s, 3),
+                               "val_ndcg@20": max(r["ndcg@20"] for r in model.history_ if "ndcg@20" in r), "median_epoch_seconds": round(epoch_s, 3),
                                **test_scores(final, test if refit_on_val else split.test),
                                "no_refit": test_scores(model, split.test),
                                "seconds": round(time.perf_counter() - t0, 1),
                                "val_curve": [(r["epoch"], round(r["ndcg@20"], 4)) for r in model.history_
                                              if "ndcg@20" in r]}
+        if path is not None:
+            path.write_text(json.dumps(out, indent=1))
         emit(f"seed {seed} {name} best epoch {model.best_epoch_}/{len(model.history_)} val "
-             f"{model.trainer_.best_metric:.4f} test ndcg@20 {out['models'][name]['ndcg@20']:.4f} "
+             f"{out['models'][name]['val_ndcg@20']:.4f} test ndcg@20 {out['models'][name]['ndcg@20']:.4f} "
              f"({epoch_s:.2f} s/epoch)")
     return out
 
@@ -167,9 +171,10 @@ def main() -> None:
     if args.single is not None:
         torch.set_num_threads(1)
         overrides = dict(kv.split("=", 1) for kv in args.cfgan_set)
+        path = OUT / f"cfgan_ml100k{args.tag}_seed{args.single}.json"
         res = run_seed(args.single, args.cfgan_epochs, args.quick, not args.no_refit,
-                       {k: _coerce(v) for k, v in overrides.items()})
-        (OUT / f"cfgan_ml100k{args.tag}_seed{args.single}.json").write_text(json.dumps(res, indent=1))
+                       {k: _coerce(v) for k, v in overrides.items()}, path)
+        path.write_text(json.dumps({**res, "complete": True}, indent=1))
         return
     t0 = time.perf_counter()
     if not args.aggregate:
