@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from scipy import stats as sps
 
 from recgen.errors import ConfigError, DataFormatError
 
@@ -107,12 +106,16 @@ def paired_test(a: np.ndarray, b: np.ndarray, method: PairedMethod = "t", seed: 
         if np.all(d == d[0]):
             stat, p = (0.0, 1.0) if d[0] == 0 else (float(np.sign(d[0]) * np.inf), 0.0)
         else:
+            from scipy import stats as sps  # imported lazily: scipy.stats is slow to import
+
             res = sps.ttest_rel(xa, xb)
             stat, p = float(res.statistic), float(res.pvalue)
     elif method == "wilcoxon":
         if np.all(d == 0):
             stat, p = 0.0, 1.0
         else:
+            from scipy import stats as sps
+
             res = sps.wilcoxon(xa, xb)
             stat, p = float(res.statistic), float(res.pvalue)
     elif method == "permutation":
