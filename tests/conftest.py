@@ -1,62 +1,19 @@
-"""Shared test fixtures.
+"""Fixtures shared by every test directory; the helpers themselves live in ``testkit.py``.
 
-Real datasets are read from ``../shared/data`` (beside the repository root). Under ``CI=true`` a
-missing file is a failure, never a skip; elsewhere the test is skipped with the path it wanted.
+Import helpers with ``from testkit import ...`` (never ``from testkit import``: sub-directories may have
+their own conftest.py, and the module name ``conftest`` is then ambiguous).
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-import numpy as np
 import pytest
-import scipy.sparse as sp
-
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("RECGEN_SHARED_DATA", ROOT.parent / "shared" / "data"))
-
-
-def shared_path(relative: str) -> Path:
-    """Path to a file under ../shared/data; fails under CI=true when it is missing, else skips."""
-    p = SHARED_DATA / relative
-    if not p.exists():
-        msg = f"required dataset file {p} is missing (set RECGEN_SHARED_DATA or provide ../shared/data)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(msg)
-        pytest.skip(msg)
-    return p
+from testkit import planted_blocks, shared_path
 
 
 @pytest.fixture
 def shared_data():
     """Fixture form of :func:`shared_path`."""
     return shared_path
-
-
-def planted_blocks(n_users: int = 120, n_items: int = 60, n_blocks: int = 3, p_in: float = 0.6,
-                   p_out: float = 0.0, seed: int = 0):
-    """Block-diagonal ('checkerboard') data with a known right answer.
-
-    User u belongs to block u % n_blocks and item i to block i % n_blocks; users interact with a
-    random ``p_in`` share of their block's items (and ``p_out`` of the others). A good recommender
-    ranks the missing items of a user's own block above every other item.
-    Returns (Interactions, user_block, item_block).
-    """
-    from recgen.data import Interactions
-
-    rng = np.random.default_rng(seed)
-    ub = np.arange(n_users) % n_blocks
-    ib = np.arange(n_items) % n_blocks
-    same = ub[:, None] == ib[None, :]
-    prob = np.where(same, p_in, p_out)
-    dense = (rng.random((n_users, n_items)) < prob).astype(np.float32)
-    # every user has at least two items of their block
-    for u in range(n_users):
-        own = np.flatnonzero(ib == ub[u])
-        if dense[u].sum() < 2:
-            dense[u, rng.choice(own, 2, replace=False)] = 1.0
-    return Interactions(sp.csr_matrix(dense)), ub, ib
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from conftest import planted_blocks
+from testkit import planted_blocks
 
 from recgen.data import Interactions
 from recgen.data.features import Features

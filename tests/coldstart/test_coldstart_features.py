@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import shared_path
+from testkit import shared_path
 
 from recgen.data import Vocabulary
 from recgen.data.features import Features, parse_feature_string, tokenize

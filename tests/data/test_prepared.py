@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from conftest import shared_path
+from testkit import shared_path
 
 from recgen.data import Interactions
 from recgen.data.prepared import (

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import shared_path
+from testkit import shared_path
 
 from recgen.data.movielens import read_item_info, read_user_info
 from recgen.data.readers import detect_format, read_frame, read_interactions

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import shared_path
 from eval_helpers import naive_metrics
+from testkit import shared_path
 
 from recgen.data import EvalSet, Vocabulary
 from recgen.evaluation import breakdown_by_activity, breakdown_by_popularity, evaluate

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
-from conftest import planted_blocks
+from testkit import planted_blocks
 
 from recgen.errors import ConfigError
 from recgen.models.ae import AE

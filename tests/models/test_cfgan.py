@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
-from conftest import planted_blocks
+from testkit import planted_blocks
 
 from recgen.data import EvalSet, Interactions
 from recgen.errors import ConfigError, DataFormatError

@@ -14,8 +14,8 @@ import re
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import planted_blocks
 from contract_configs import FAST_OVERRIDES, NON_PERSONALISED
+from testkit import planted_blocks
 
 from recgen.data import Interactions
 from recgen.errors import ArtifactError, ConfigError, DataFormatError, NotFittedError, UnknownIdError

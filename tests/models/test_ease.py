@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import planted_blocks
+from testkit import planted_blocks
 
 from recgen.data import Interactions
 from recgen.errors import ConfigError

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import planted_blocks
+from testkit import planted_blocks
 
 from recgen.errors import ConfigError, UnknownIdError
 from recgen.models import load_model

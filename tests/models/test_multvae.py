@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
-from conftest import planted_blocks
+from testkit import planted_blocks
 
 from recgen.data import EvalSet, Interactions
 from recgen.errors import ConfigError

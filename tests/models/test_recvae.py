@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
-from conftest import planted_blocks
 from scipy.special import logsumexp
 from scipy.stats import norm
+from testkit import planted_blocks
 
 from recgen.errors import ConfigError
 from recgen.models.recvae import RecVAE

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import planted_blocks
+from testkit import planted_blocks
 
 from recgen.models.ease import EASE
 from recgen.models.popularity import MostPopular

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import TINY_GAN
+from synth_helpers import TINY_GAN
 
 from recgen.data import Interactions
 from recgen.errors import ConfigError, DataFormatError, NotFittedError

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import TINY_GAN
+from synth_helpers import TINY_GAN
 
 from recgen.synth import fidelity_report
 from recgen.synth.report import GOALS

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
-from conftest import planted_blocks
+from testkit import planted_blocks
 from torch import nn
 
 from recgen.data import EvalSet, Interactions

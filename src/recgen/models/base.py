@@ -161,15 +161,15 @@ class Recommender(ABC):
         """Learned arrays to save (besides vocabularies and the training matrix)."""
         return {}
 
-    def _load_state(self, arrays: dict[str, np.ndarray]) -> None:
+    def _load_state(self, arrays: dict[str, np.ndarray]) -> None:  # noqa: B027 - optional hook
         """Restore what :meth:`_state` saved."""
 
     def _extra_meta(self) -> dict[str, Any]:
         """Small JSON-able learned values (e.g. training history) saved in config.json."""
         return {}
 
-    def _load_extra_meta(self, meta: dict[str, Any]) -> None:
-        pass
+    def _load_extra_meta(self, meta: dict[str, Any]) -> None:  # noqa: B027 - optional hook
+        """Restore what :meth:`_extra_meta` saved."""
 
     def save(self, path: str | os.PathLike[str], *, metrics: dict[str, Any] | None = None,
              data_fingerprint: str | None = None) -> Path:
