@@ -1,10 +1,17 @@
-"""``recgen train MODEL --data DIR --out DIR``: fit on the training split, validate, save the artifact."""
+"""``recgen train MODEL --data DIR --out DIR``: fit on the training split, validate, save the artifact.
+
+``--augment FILE`` appends synthetic users (``recgen synth sample --out FILE``) after the real training
+rows before fitting; validation / test users are never touched (their ``rows`` stay valid because the
+real rows keep their indices). The file's sha256 and counts go to ``metrics.json["augment"]``.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 import click
@@ -19,7 +26,7 @@ from recgen.cli._common import (
     set_option,
     split_fingerprint,
 )
-from recgen.errors import ConfigError
+from recgen.errors import ConfigError, DataFormatError, UnknownIdError
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +46,30 @@ def _fit_kwargs(estimator: Any, resume: bool) -> dict[str, Any]:
     return {"resume": True}
 
 
+def _augment(train: Any, path: str) -> tuple[Any, dict[str, Any]]:
+    """``train`` with the synthetic users of ``path`` appended, and what was added (sha256, counts)."""
+    from recgen.synth import augment_with_users, read_synthetic
+
+    try:
+        fake = read_synthetic(path, items=train.items)
+    except UnknownIdError as exc:
+        raise DataFormatError(f"--augment {path!r}: {str(exc).split(';')[0]}; the synthetic users may only use "
+                              "items of the prepared data's training vocabulary (sample them from a generator "
+                              "fitted on this --data).") from None
+    except (ValueError, KeyError, OSError) as exc:
+        raise DataFormatError(f"--augment {path!r} could not be read ({type(exc).__name__}: "
+                              f"{str(exc).splitlines()[0] if str(exc) else ''}); pass the --out file of "
+                              "`recgen synth sample` (.csv, .parquet or lines).") from None
+    if fake.n_users == 0 or fake.nnz == 0:
+        raise DataFormatError(f"--augment {path!r} holds no synthetic interactions; pass the --out file of "
+                              "`recgen synth sample`.")
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    info = {"file": str(path), "sha256": digest, "synthetic_users": int(fake.n_users),
+            "synthetic_interactions": int(fake.nnz), "real_users": int(train.n_users),
+            "real_interactions": int(train.nnz)}
+    return augment_with_users(train, fake), info
+
+
 @click.command("train")
 @click.argument("model")
 @click.option("--data", required=True, metavar="DIR", help="Prepared dataset (the --out of `recgen data prepare`).")
@@ -48,8 +79,10 @@ def _fit_kwargs(estimator: Any, resume: bool) -> dict[str, Any]:
 @click.option("--resume", is_flag=True, help="Continue an interrupted training from the last checkpoint in --set checkpoint_dir=DIR.")
 @click.option("--k", "ks", cls=MultiValue, type=click.UNPROCESSED, metavar="K [K ...]", default=VALIDATION_KS, show_default=True,
               help="Cut-offs of the validation metrics saved in metrics.json.")
+@click.option("--augment", "augment", default=None, metavar="FILE",
+              help="Synthetic users (.csv / .parquet / lines, from `recgen synth sample`) appended to the training users.")
 def train_cmd(model: str, data: str, out: str, sets: tuple[str, ...], config_file: str | None, resume: bool,
-              ks: tuple[str, ...]) -> None:
+              ks: tuple[str, ...], augment: str | None) -> None:
     """Fit MODEL on the training part of --data and save it to --out.
 
     The validation users (when the split has them) drive early stopping / model selection and their
@@ -68,13 +101,20 @@ def train_cmd(model: str, data: str, out: str, sets: tuple[str, ...], config_fil
     if tuple(ks) == VALIDATION_KS:  # the defaults shrink to small catalogues; explicit --k values are checked
         wanted = [k for k in wanted if k <= split.n_items] or [split.n_items]
     cutoffs = check_ks(wanted, split.n_items)
-    click.echo(f"training {klass.name} on {data}: {split.train.n_users} users x {split.n_items} items, "
-               f"{split.train.nnz} interactions", err=True)
+    train, augment_info = split.train, None
+    if augment is not None:
+        train, augment_info = _augment(split.train, augment)
+        click.echo(f"augmenting with {augment_info['synthetic_users']} synthetic users "
+                   f"({augment_info['synthetic_interactions']} interactions) from {augment}", err=True)
+    click.echo(f"training {klass.name} on {data}: {train.n_users} users x {split.n_items} items, "
+               f"{train.nnz} interactions", err=True)
     t0 = time.perf_counter()
-    estimator.fit(split.train, validation=split.val, **fit_kwargs)
+    estimator.fit(train, validation=split.val, **fit_kwargs)
     fit_s = time.perf_counter() - t0
     metrics: dict[str, Any] = {"fit_seconds": round(fit_s, 3), "data": str(data),
                                "protocol": split.meta.get("protocol")}
+    if augment_info is not None:
+        metrics["augment"] = augment_info
     if split.val is not None:
         res = evaluate(estimator, split.val, ks=cutoffs, metrics=("recall", "trecall", "ndcg"))
         metrics["validation"] = res.to_dict()

@@ -49,6 +49,15 @@ def as_rows(rows: Any, n_items: int, *, name: str = "rows") -> sp.csr_matrix:
     return rows
 
 
+def binary_rows(rows: sp.csr_matrix, implicit: bool = True) -> sp.csr_matrix:
+    """``rows`` with every stored value set to 1 when ``implicit`` (a copy; the input is never mutated)."""
+    if not implicit:
+        return rows
+    out = sp.csr_matrix(rows, copy=True)
+    out.data = np.ones_like(out.data)
+    return out
+
+
 class Recommender(ABC):
     """Base class: ``fit(train) -> self``, ``score(rows)``, ``recommend``, ``save`` / ``load``.
 

@@ -29,6 +29,7 @@ from recgen.data.features import Features
 from recgen.data.interactions import Interactions
 from recgen.data.vocabulary import Vocabulary
 from recgen.errors import ConfigError, DataFormatError, UnknownIdError, check_k
+from recgen.models.base import binary_rows
 
 STEPS: tuple[str, ...] = ("history", "feature-map", "segment-popularity", "popularity")
 
@@ -74,12 +75,6 @@ def check_features(feats: Any, vocab: Vocabulary, what: str) -> Features | None:
         raise DataFormatError(f"{what}_features share no ids with the training {what}s (e.g. {vocab.ids[:3].tolist()} "
                               f"vs {feats.ids.ids[:3].tolist()}); check that both use the same raw ids.")
     return aligned
-
-
-def binary_rows(m: sp.csr_matrix) -> sp.csr_matrix:
-    out = sp.csr_matrix(m, dtype=np.float32, copy=True)
-    out.data[:] = 1.0
-    return out
 
 
 class SegmentPopularity:

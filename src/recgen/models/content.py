@@ -21,10 +21,9 @@ from torch import nn
 from recgen.data.dataset import EvalSet
 from recgen.data.features import Features
 from recgen.data.interactions import Interactions
-from recgen.models.base import Recommender
+from recgen.models.base import Recommender, binary_rows
 from recgen.models.coldstart import (
     ColdStartMixin,
-    binary_rows,
     check_features,
     features_from_arrays,
     features_to_arrays,

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from recgen.data.dataset import EvalSet
 from recgen.data.interactions import Interactions
 from recgen.errors import ConfigError
-from recgen.models.base import Recommender
+from recgen.models.base import Recommender, binary_rows
 from recgen.models.config import require
 from recgen.models.registry import register
 
@@ -81,10 +81,7 @@ class EASE(Recommender):
                 f"(e.g. data.filter_min_counts(min_item=...), a k-core), use dtype='float32', or raise max_memory_gb."
             )
         t0 = time.perf_counter()
-        x = train.matrix
-        if cfg.implicit:
-            x = x.copy()
-            x.data = np.ones_like(x.data)
+        x = binary_rows(train.matrix, cfg.implicit)
         dt = np.dtype(cfg.dtype)
         # Gram matrix from the sparse X: only the n_items² result is ever dense, X never is
         g = (x.T @ x).astype(dt).toarray()
@@ -99,14 +96,8 @@ class EASE(Recommender):
         self.weights_: np.ndarray = np.ascontiguousarray(p, dtype=np.float32)
         log.info("EASE fitted on %d items (l2=%g, %s) in %.2fs", n, cfg.l2, cfg.dtype, time.perf_counter() - t0)
 
-    def _input(self, rows: sp.csr_matrix) -> sp.csr_matrix:
-        if self.config.implicit:
-            rows = rows.copy()
-            rows.data = np.ones_like(rows.data)
-        return rows
-
     def _score(self, rows: sp.csr_matrix, user_rows: np.ndarray | None) -> np.ndarray:
-        return np.asarray(self._input(rows) @ self.weights_)  # sparse × dense → dense (n_rows, n_items)
+        return np.asarray(binary_rows(rows, self.config.implicit) @ self.weights_)  # sparse × dense → dense (n_rows, n_items)
 
     def _state(self) -> dict[str, np.ndarray]:
         return {"weights": self.weights_}

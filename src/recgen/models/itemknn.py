@@ -11,7 +11,7 @@ import scipy.sparse as sp
 
 from recgen.data.dataset import EvalSet
 from recgen.data.interactions import Interactions
-from recgen.models.base import Recommender
+from recgen.models.base import Recommender, binary_rows
 from recgen.models.config import require
 from recgen.models.registry import register
 
@@ -117,15 +117,9 @@ class ItemKNN(Recommender):
     name = "itemknn"
     config_cls = ItemKNNConfig
 
-    def _binary(self, x: sp.csr_matrix) -> sp.csr_matrix:
-        if self.config.implicit:
-            x = x.copy()
-            x.data = np.ones_like(x.data)
-        return x
-
     def _fit(self, train: Interactions, validation: EvalSet | None) -> None:
         cfg = self.config
-        x = _weight_users(self._binary(train.matrix), cfg.feature_weighting)
+        x = _weight_users(binary_rows(train.matrix, self.config.implicit), cfg.feature_weighting)
         s = knn_similarity(x, cfg.k, cfg.shrink)
         if cfg.normalize:
             col_sums = np.asarray(s.sum(axis=0)).ravel()
@@ -136,7 +130,7 @@ class ItemKNN(Recommender):
         log.info("ItemKNN: %d items, %d similarities kept", train.n_items, self.similarity_.nnz)
 
     def _score(self, rows: sp.csr_matrix, user_rows: np.ndarray | None) -> np.ndarray:
-        return np.asarray((self._binary(rows) @ self.similarity_).todense(), dtype=np.float32)
+        return np.asarray((binary_rows(rows, self.config.implicit) @ self.similarity_).todense(), dtype=np.float32)
 
     def _state(self) -> dict[str, np.ndarray]:
         s = self.similarity_

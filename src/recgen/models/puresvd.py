@@ -12,7 +12,7 @@ from scipy.sparse.linalg import svds
 from recgen.data.dataset import EvalSet
 from recgen.data.interactions import Interactions
 from recgen.errors import ConfigError
-from recgen.models.base import Recommender
+from recgen.models.base import Recommender, binary_rows
 from recgen.models.config import require
 from recgen.models.registry import register
 
@@ -48,12 +48,6 @@ class PureSVD(Recommender):
     name = "puresvd"
     config_cls = PureSVDConfig
 
-    def _binary(self, x: sp.csr_matrix) -> sp.csr_matrix:
-        if self.config.implicit:
-            x = x.copy()
-            x.data = np.ones_like(x.data)
-        return x
-
     def _fit(self, train: Interactions, validation: EvalSet | None) -> None:
         cfg = self.config
         limit = min(train.n_users, train.n_items) - 1
@@ -62,7 +56,7 @@ class PureSVD(Recommender):
                 f"factors={cfg.factors} is too large for {train.n_users} users × {train.n_items} items; "
                 f"pass factors between 1 and {limit}."
             )
-        x = self._binary(train.matrix).astype(np.float64)
+        x = binary_rows(train.matrix, self.config.implicit).astype(np.float64)
         rng = np.random.default_rng(cfg.seed)
         v0 = rng.uniform(-1.0, 1.0, size=min(x.shape))
         _, s, vt = svds(x, k=cfg.factors, v0=v0, solver="arpack", random_state=cfg.seed)
@@ -74,7 +68,7 @@ class PureSVD(Recommender):
 
     def _score(self, rows: sp.csr_matrix, user_rows: np.ndarray | None) -> np.ndarray:
         v = self.item_factors_
-        return np.asarray(self._binary(rows) @ v) @ v.T
+        return np.asarray(binary_rows(rows, self.config.implicit) @ v) @ v.T
 
     def _state(self) -> dict[str, np.ndarray]:
         return {"item_factors": self.item_factors_, "singular_values": self.singular_values_}
