@@ -10,7 +10,7 @@ the training users (calibration off); then for each temperature τ ∈ {0.5, 0.7
 rounds ∈ {0, 5}: popularity JSD, Gini, co-occurrence lift correlation and the EASE TSTR NDCG@20 ratio on
 the **validation** users. τ (and the rounds) are selected by the validation ratio only; the test ratio
 is computed afterwards and reported for every row, never used for the choice. Writes
-bench/results/synth_temperature_sweep_ml-100k.json.
+bench/results/synth_temperature_sweep_ml-100k.json (``--quick``: ..._ml-100k_quick.json).
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def main() -> None:
     best = max(rows, key=lambda r: r["ease_tstr_ratio_val"])
     print(f"selected on validation: τ = {best['temperature']}, calibration rounds {best['calibration_rounds']} "
           f"(val ratio {best['ease_tstr_ratio_val']:.3f}; test ratio {best['ease_tstr_ratio_test']:.3f})")
-    out = ROOT / "bench" / "results" / "synth_temperature_sweep_ml-100k.json"
+    out = ROOT / "bench" / "results" / f"synth_temperature_sweep_ml-100k{'_quick' if args.quick else ''}.json"
     out.write_text(json.dumps({
         "split": {"protocol": "heldout_users", "n_val_users": args.n_val_users, "n_test_users": 200,
                   "fold_in": 0.8, "seed": 98765, "n_train_users": tr.n_users},

@@ -11,6 +11,7 @@ from cli_helpers import run
 from recgen import quickstart as qs
 from recgen.errors import ConfigError
 from recgen.models import available_models
+from recgen.models.coldstart import STEPS
 
 
 def test_readme_quickstart_offline_uses_bundled_movietweetings(tmp_path):
@@ -46,6 +47,23 @@ def test_readme_quickstart_offline_uses_bundled_movietweetings(tmp_path):
     # the saved model serves the printed next step
     best = doc["best_model_by_validation"]
     assert f"recgen evaluate {out / 'models' / best}" in text
+    # cold start: MovieTweetings has no user features, so the cold user falls through to popularity
+    cold = doc["coldstart"]
+    assert cold["model"] == "content-knn" and cold["user_features"] is None
+    assert set(cold["item_features"]) == {"genre", "title", "year"}
+    cu = cold["cold_user"]
+    assert cu["source"] == "popularity" and [c["step"] for c in cu["chain"]] == list(STEPS)
+    assert [c["used"] for c in cu["chain"]] == [False, False, False, True]
+    assert len(cu["items"]) == 5 and all(re.search(r"\(\d{4}\)$", r["title"]) for r in cu["items"])
+    scores = [r["score"] for r in cu["items"]]
+    assert scores == sorted(scores, reverse=True)
+    ni = cold["new_item"]
+    assert ni["interactions"] == 0 and re.search(r"\(\d{4}\)$", ni["title"]) and ni["title"] != ni["item"]
+    assert ni["item"] not in {r["item"] for r in ni["similar"]} and len(ni["similar"]) == 5
+    assert all(re.search(r"\(\d{4}\)$", r["title"]) for r in ni["similar"])
+    block = text[text.index("Cold start"):]
+    assert "'popularity' fallback" in block and ni["title"] in block
+    assert all(r["title"] in block for r in cu["items"] + ni["similar"])
 
 
 def test_quickstart_uses_cached_movielens_100k(tmp_path, shared_data):
@@ -60,6 +78,17 @@ def test_quickstart_uses_cached_movielens_100k(tmp_path, shared_data):
     # the split is the README's ML-100K command: 100 test users (all with ≥ 1 target item at fold-in 0.8)
     assert doc["test"]["ease"]["n_users"] + doc["test"]["ease"]["n_skipped"] == 100
     assert "Toy Story (1995)" in res.stdout
+    # ML-100K has user features: the cold user (25, F, student) is answered by the learned feature map
+    cold = doc["coldstart"]
+    assert set(cold["user_features"]) == {"age", "gender", "occupation"}
+    cu = cold["cold_user"]
+    assert cu["features"] == {"age": 25, "gender": "F", "occupation": "student"}
+    assert cu["source"] == "feature-map" and cu["chain"][1] == {"step": "feature-map", "used": True,
+                                                                 "reason": "3 feature value(s)"}
+    assert len(cu["items"]) == 5 and all(re.search(r"\(\d{4}\)$", r["title"]) for r in cu["items"])
+    ni = cold["new_item"]
+    assert ni["interactions"] == 0 and ni["title"] != ni["item"] and len(ni["similar"]) == 5
+    assert "'feature-map' fallback" in res.stdout and ni["title"] in res.stdout
 
 
 def test_quickstart_synthetic_is_labelled_and_recovers_clusters(tmp_path):
@@ -76,6 +105,7 @@ def test_quickstart_synthetic_is_labelled_and_recovers_clusters(tmp_path):
     assert len(rec_clusters) == 5 and sum(c in history_clusters for c in rec_clusters) >= 3
     test = doc["test"]
     assert test["ease"]["summary"]["ndcg@20"] > 1.5 * test["most-popular"]["summary"]["ndcg@20"]
+    assert doc["coldstart"]["cold_user"]["source"] == "popularity"
 
 
 def test_resolve_data_order(tmp_path, monkeypatch):

@@ -52,6 +52,13 @@ def quickstart_cmd(out: str, data: str, no_download: bool, models: str | None, n
         console.print("    history: " + "; ".join(rec.history), highlight=False)
         for rank, title_ in enumerate(rec.items, start=1):
             console.print(f"    {rank}. {title_}", highlight=False)
+    if res.coldstart is not None:
+        from recgen.quickstart_coldstart import coldstart_lines
+
+        console.print(f"\n[bold]Cold start[/] ({res.coldstart['model']} on item features, no interactions needed):",
+                      highlight=False)
+        for line in coldstart_lines(res.coldstart):
+            console.print(line, highlight=False)
     console.print(f"\nplot: {res.plot}\nresults: {res.files['results_md']}, {res.files['results_json']}",
                   highlight=False)
     console.print(f"next: recgen evaluate {res.out / 'models' / res.best_model} --data {res.out / 'data'} "

@@ -26,6 +26,7 @@ from recgen.cli._common import (
     set_option,
     split_fingerprint,
 )
+from recgen.cli._features import read_feature_options
 from recgen.errors import ConfigError, DataFormatError, UnknownIdError
 
 log = logging.getLogger(__name__)
@@ -81,8 +82,13 @@ def _augment(train: Any, path: str) -> tuple[Any, dict[str, Any]]:
               help="Cut-offs of the validation metrics saved in metrics.json.")
 @click.option("--augment", "augment", default=None, metavar="FILE",
               help="Synthetic users (.csv / .parquet / lines, from `recgen synth sample`) appended to the training users.")
+@click.option("--item-features", "item_features", default=None, metavar="KIND:PATH",
+              help="Item side information for content-knn / content-ae / hybrid-ae: movielens:DIR, movietweetings:DIR, "
+                   "lastfm:DIR, or 'source' (the prepared data's source).")
+@click.option("--user-features", "user_features", default=None, metavar="KIND:PATH",
+              help="User side information (cold users from features): movielens:DIR or 'source'.")
 def train_cmd(model: str, data: str, out: str, sets: tuple[str, ...], config_file: str | None, resume: bool,
-              ks: tuple[str, ...], augment: str | None) -> None:
+              ks: tuple[str, ...], augment: str | None, item_features: str | None, user_features: str | None) -> None:
     """Fit MODEL on the training part of --data and save it to --out.
 
     The validation users (when the split has them) drive early stopping / model selection and their
@@ -101,6 +107,7 @@ def train_cmd(model: str, data: str, out: str, sets: tuple[str, ...], config_fil
     if tuple(ks) == VALIDATION_KS:  # the defaults shrink to small catalogues; explicit --k values are checked
         wanted = [k for k in wanted if k <= split.n_items] or [split.n_items]
     cutoffs = check_ks(wanted, split.n_items)
+    feature_kwargs, feature_info = read_feature_options(estimator, item_features, user_features, split.meta)
     train, augment_info = split.train, None
     if augment is not None:
         train, augment_info = _augment(split.train, augment)
@@ -109,12 +116,14 @@ def train_cmd(model: str, data: str, out: str, sets: tuple[str, ...], config_fil
     click.echo(f"training {klass.name} on {data}: {train.n_users} users x {split.n_items} items, "
                f"{train.nnz} interactions", err=True)
     t0 = time.perf_counter()
-    estimator.fit(train, validation=split.val, **fit_kwargs)
+    estimator.fit(train, validation=split.val, **fit_kwargs, **feature_kwargs)
     fit_s = time.perf_counter() - t0
     metrics: dict[str, Any] = {"fit_seconds": round(fit_s, 3), "data": str(data),
                                "protocol": split.meta.get("protocol")}
     if augment_info is not None:
         metrics["augment"] = augment_info
+    if feature_info:
+        metrics["features"] = feature_info
     if split.val is not None:
         res = evaluate(estimator, split.val, ks=cutoffs, metrics=("recall", "trecall", "ndcg"))
         metrics["validation"] = res.to_dict()

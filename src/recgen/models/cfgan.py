@@ -143,8 +143,8 @@ class CFGAN(NeuralRecommender):
     - An epoch here is one shuffled pass over all rows in D-batches, each batch followed by the G steps
       (the paper's update ratios and batch sizes); compare run lengths with the paper's in updates, not
       epochs. G batches are drawn from the current D batch.
-    - Early stopping on validation (the paper reports test metrics by epoch, no validation set).
-    - Losses are computed from logits with softplus (exact, no ``+1e-5`` inside the logs); every term is torch.
+    - Early stopping on validation (the paper uses no validation set).
+    - Losses are computed from logits with softplus (exact, no epsilon inside the logs); every term is torch.
     - N_zr / N_pm include each unobserved column independently with probability S (one ``torch.rand`` per
       batch) instead of drawing exactly ⌊S·n_unobserved⌋ columns: same inclusion probability, a set size
       that varies by ~2 % on ML-100K.

@@ -72,7 +72,7 @@ class BehaviourGANConfig(TrainingConfig):
     #: condition generator and discriminator on the user's log activity (item count)
     condition_on_activity: bool = True
     #: softmax temperature of the item draw (< 1 sharpens towards the decoder's top items; 0.5 was best
-    #: of {0.5, 0.7, 1.0} for TSTR on ML-100K, docs/benchmarks.d/70-synthetic.md)
+    #: of {0.5, 0.7, 1.0} for EASE TSTR on ML-100K **validation** users, docs/benchmarks.d/70-synthetic.md)
     temperature: float = 0.5
     #: rounds of item-popularity calibration after training (0 disables): a per-item logit offset
     #: b_i += damping · log(p_real_i / p_synthetic_i), measured on ``calibration_users`` sampled users
