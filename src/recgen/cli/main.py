@@ -108,6 +108,11 @@ def _register_commands() -> None:
     for cmd in coldstart_commands:
         cli.add_command(cmd)
 
+    from recgen.cli.embed import COMMANDS as embed_commands  # embed
+
+    for cmd in embed_commands:
+        cli.add_command(cmd)
+
 
 _register_commands()
 
