@@ -75,7 +75,7 @@ def test_cli_fit_sample_report_augment_round_trip(planted, tmp_path):
     run("synth", "augment", "ease", "--data", data, "--synthetic", tmp_path / "fake.csv", "--out", tmp_path / "ease",
         "--set", "l2=50")
     metrics = json.loads((tmp_path / "ease" / "metrics.json").read_text())
-    assert metrics["synthetic_users"] == 80 and metrics["real_users"] == 300
+    assert metrics["augment"]["synthetic_users"] == 80 and metrics["augment"]["real_users"] == 300
     res = run("evaluate", tmp_path / "ease", "--data", data)
     assert "ndcg" in res.output.lower()
     bad = run("synth", "sample", tmp_path / "nope", "--n-users", "5", "--out", tmp_path / "x.csv", ok=False)

@@ -2,9 +2,9 @@
 
 ``--data`` / ``--real`` is a prepared dataset directory (``recgen data prepare --out``); ``fit`` also
 accepts an interaction file. ``report`` needs held-out users (prepare with ``--split heldout-users``).
-``recgen synth augment MODEL`` is the documented equivalent of ``recgen train MODEL --augment FILE``:
-it trains MODEL on the real training users plus the synthetic users of FILE and saves it like
-``recgen train`` (evaluate it with ``recgen evaluate``).
+``recgen synth augment MODEL --synthetic FILE`` runs ``recgen train MODEL --augment FILE``: MODEL is
+trained on the real training users plus the synthetic users of FILE (validation and test users untouched)
+and saved like any ``recgen train`` artifact (evaluate it with ``recgen evaluate``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from recgen.cli._common import config_option, config_overrides, load_split, set_option, split_fingerprint
+from recgen.cli._common import config_option, config_overrides, load_split, set_option
 from recgen.errors import ConfigError
 
 
@@ -99,19 +99,11 @@ def report_cmd(real: str, synthetic: str, out: str, no_utility: bool, k: int) ->
 @click.option("--out", required=True, metavar="DIR", help="Directory to save the trained model to.")
 @set_option
 @config_option
-def augment_cmd(model: str, data: str, synthetic: str, out: str, sets: tuple[str, ...], config_file: str | None) -> None:
-    """Train MODEL on real + synthetic users (`recgen train MODEL --augment FILE`, spelled this way)."""
-    from recgen.models.registry import get_model_class
-    from recgen.synth import augment_with_users, read_synthetic
+@click.pass_context
+def augment_cmd(ctx: click.Context, model: str, data: str, synthetic: str, out: str, sets: tuple[str, ...],
+                config_file: str | None) -> None:
+    """Train MODEL on real + synthetic users: exactly `recgen train MODEL --augment FILE`, spelled this way."""
+    from recgen.cli.train import VALIDATION_KS, train_cmd
 
-    klass = get_model_class(model)
-    estimator = klass(**config_overrides(config_file, sets, model=klass.name))
-    split = load_split(data)
-    fake = read_synthetic(synthetic, items=split.train.items)
-    train = augment_with_users(split.train, fake)
-    t0 = time.perf_counter()
-    estimator.fit(train)
-    metrics = {"fit_seconds": round(time.perf_counter() - t0, 3), "data": str(data), "augment": str(synthetic),
-               "real_users": split.train.n_users, "synthetic_users": fake.n_users}
-    estimator.save(out, metrics=metrics, data_fingerprint=split_fingerprint(split))
-    click.echo(f"saved {klass.name} trained on {split.train.n_users} real + {fake.n_users} synthetic users to {out}")
+    ctx.invoke(train_cmd, model=model, data=data, out=out, sets=sets, config_file=config_file, resume=False,
+               ks=VALIDATION_KS, augment=synthetic, item_features=None, user_features=None)
