@@ -72,7 +72,7 @@ class BehaviourGANConfig(TrainingConfig):
     #: condition generator and discriminator on the user's log activity (item count)
     condition_on_activity: bool = True
     #: softmax temperature of the item draw (< 1 sharpens towards the decoder's top items; 0.5 was best
-    #: of {0.5, 0.7, 1.0} for EASE TSTR on ML-100K **validation** users, docs/benchmarks.d/70-synthetic.md)
+    #: of {0.5, 0.7, 1.0} for EASE TSTR on ML-100K **validation** users, docs/benchmarks.md, "Synthetic users")
     temperature: float = 0.5
     #: rounds of item-popularity calibration after training (0 disables): a per-item logit offset
     #: b_i += damping · log(p_real_i / p_synthetic_i), measured on ``calibration_users`` sampled users
@@ -111,7 +111,7 @@ class BehaviourGANConfig(TrainingConfig):
 class BehaviourGAN:
     """Synthetic users that look like real ones: a conditional GAN in a Mult-VAE's latent space.
 
-    Design (defended by the fidelity / privacy / utility report, ``docs/benchmarks.d/70-synthetic.md``):
+    Design (defended by the fidelity / privacy / utility report, docs/benchmarks.md, section "Synthetic users"):
 
     1. A Mult-VAE (Liang et al., WWW 2018) is trained on the real rows; each user's posterior mean
        μ(x) is their latent code (standardised per dimension).
