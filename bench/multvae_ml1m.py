@@ -123,8 +123,13 @@ def main() -> None:
     ap.add_argument("--budget-minutes", type=float, default=0.0, help="wall-time cap per fit (0: none)")
     ap.add_argument("--no-speed", action="store_true", help="skip the speed measurement")
     ap.add_argument("--models", default="mult-vae,mult-dae", help="comma-separated subset of the grid's models")
-    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "multvae_ml1m.json"))
+    ap.add_argument("--out", default=None,
+                    help="JSON to write (default: multvae_ml1m.json, or multvae_ml1m_speed_threadsN.json with "
+                         "--speed-only, so a speed run never overwrites the accuracy results)")
     args = ap.parse_args()
+    if args.out is None:
+        name = f"multvae_ml1m_speed_threads{args.threads or 'default'}.json" if args.speed_only else "multvae_ml1m.json"
+        args.out = str(ROOT / "bench" / "results" / name)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     split = read_given(args.data)
     out: dict[str, Any] = {"machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
