@@ -44,3 +44,8 @@ FAST_OVERRIDES: dict[str, dict[str, Any]] = {
 #: models that give every user the same ranking; instead of recovering the planted blocks they must
 #: rank items by training popularity
 NON_PERSONALISED: set[str] = {"most-popular"}
+
+# models with per-user parameters: a known user is scored with them (CDAE's user node, I-AutoRec's decoder row,
+# latent-kNN never its own neighbour), so a seen user's scores may differ from the fold-in
+# of the same history; for every other model they must be identical
+PER_USER_PARAMETERS: set[str] = {"cdae", "autorec", "latent-knn"}

@@ -14,7 +14,7 @@ import re
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from contract_configs import FAST_OVERRIDES, NON_PERSONALISED
+from contract_configs import FAST_OVERRIDES, NON_PERSONALISED, PER_USER_PARAMETERS
 from testkit import planted_blocks
 
 from recgen.data import Interactions
@@ -96,6 +96,21 @@ def test_unseen_users_get_their_own_block(fitted, data):
     top = np.argsort(-s, axis=1, kind="stable")[:, :TOP]
     own = data["item_blocks"][top] == data["held_blocks"][:, None]
     assert own.mean() >= MIN_PRECISION, f"{fitted.name}: precision of own-block items {own.mean():.2f}"
+
+
+def test_fold_in_of_a_seen_users_history_equals_serving_that_user(fitted, data):
+    """An unseen user with exactly a training user's history is scored like that user."""
+    train: Interactions = data["train"]
+    rows = train.matrix[[0, 7, 20]]
+    as_unseen = fitted.score(rows)
+    as_known = fitted.score(rows, user_rows=np.array([0, 7, 20]))
+    if fitted.name in PER_USER_PARAMETERS:
+        assert np.isfinite(as_known).all()
+        return
+    np.testing.assert_allclose(as_unseen, as_known, rtol=1e-5, atol=1e-6)
+    (recs_known,), _ = fitted.recommend(users=[train.users.ids[7]], k=5)
+    (recs_hist,), _ = fitted.recommend(items=list(train.items.ids[train.matrix[7].indices]), k=5)
+    assert recs_known == recs_hist
 
 
 def test_recommend_by_user_and_by_history(fitted, data):
