@@ -107,6 +107,8 @@ class QuickstartResult:
     skipped_models: list[str] = field(default_factory=list)
     #: one cold-user and one new-item example (:func:`recgen.quickstart_coldstart.coldstart_demo`)
     coldstart: dict[str, Any] | None = None
+    #: SYNTHETIC users' report headline (:func:`recgen.quickstart_synth.synthetic_users_demo`); None if skipped
+    synthetic: dict[str, Any] | None = None
 
 
 # ---------------------------------------------------------------------- data
@@ -324,7 +326,8 @@ def plot_ndcg(results: dict[str, Any], path: Path, *, title: str, k: int = K) ->
 # ---------------------------------------------------------------------- main entry
 def run_quickstart(out: str | os.PathLike[str] = "recgen-quickstart", *, data: str = "auto", download: bool = True,
                    models: Sequence[str] | None = None, seed: int = 98765,
-                   neural_budget_s: float | None = NEURAL_BUDGET_S, progress: Callable[[str], None] | None = None) -> QuickstartResult:
+                   neural_budget_s: float | None = NEURAL_BUDGET_S, progress: Callable[[str], None] | None = None,
+                   synthetic_users: bool = True) -> QuickstartResult:
     """Run the quickstart end to end and write its files under ``out``.
 
     Writes ``out/data`` (the prepared split), ``out/models/<name>`` (saved models), ``out/results.md``,
@@ -332,7 +335,10 @@ def run_quickstart(out: str | os.PathLike[str] = "recgen-quickstart", *, data: s
     fitted with item features) and ``out/ndcg@20.png``. ``progress`` receives one line per step (default: logging).
     ``neural_budget_s`` stops a model trained in epochs after the epoch that exceeds it (``None``: the
     configured epochs), so the quickstart's Mult-VAE numbers depend on the machine's speed; the epochs
-    actually run are reported.
+    actually run are reported. With ``synthetic_users`` a small BehaviourGAN fitted on the training users
+    writes ``out/synthetic_users.csv`` and the headline of its report goes to ``results.json["synthetic_users"]``
+    (``"synthetic"`` already says whether the *data* is synthetic); see :mod:`recgen.quickstart_synth`
+    (fixed epochs, so it depends on ``seed`` only).
     """
     from recgen.evaluation import evaluate, results_table
 
@@ -375,6 +381,13 @@ def run_quickstart(out: str | os.PathLike[str] = "recgen-quickstart", *, data: s
     cold = coldstart_demo(name, split, info.item_info, source)
     say(f"cold start: content-knn with item features fitted in {cold['fit_seconds']:.1f} s; the cold user is "
         f"answered by '{cold['cold_user']['source']}'")
+    synth = None
+    if synthetic_users:
+        from recgen.quickstart_synth import synthetic_users_demo
+
+        synth = synthetic_users_demo(split, out_p, seed=seed)
+        say(f"synthetic users: BehaviourGAN fitted in {synth['fit_seconds']:.1f} s, report in "
+            f"{synth['report_seconds']:.1f} s -> {synth['file']}")
     label = "SYNTHETIC data" if info.synthetic else info.name
     plot = plot_ndcg(test, out_p / f"ndcg@{K}.png", title=f"recgen quickstart: {label}, held-out test users, "
                      f"95% bootstrap CI")
@@ -383,14 +396,17 @@ def run_quickstart(out: str | os.PathLike[str] = "recgen-quickstart", *, data: s
           f"Split: {info.preparation}.\n\nTest users, full ranking:\n\n" + results_table(test, metrics))
     files = {"results_md": out_p / "results.md", "results_json": out_p / "results.json", "plot": plot,
              "data": out_p / "data", "models": out_p / "models"}
+    if synth is not None:
+        files["synthetic_users"] = Path(synth["file"])
     files["results_md"].write_text(md, encoding="utf-8")
     doc = {"data": info.name, "synthetic": info.synthetic, "models": list(test), "description": info.description,
            "preparation": info.preparation, "citation": info.citation, "best_model_by_validation": best,
            "fit_seconds": {k: round(v, 3) for k, v in fit_s.items()},
            "epochs": {k: v.strip(" ()") for k, v in epochs.items() if v},
            "test": {m: {**r.to_dict(), "ci95": {key: list(r.ci(key)[1:]) for key in metrics}} for m, r in test.items()},
-           "validation": {m: r.to_dict() for m, r in val.items()}, "coldstart": cold}
+           "validation": {m: r.to_dict() for m, r in val.items()}, "coldstart": cold,
+           "synthetic_users": synth}
     files["results_json"].write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return QuickstartResult(out_p, info, split, test, val, fit_s, best, recs, plot, files,
                             seconds=time.perf_counter() - t_start, epochs=epochs, skipped_models=skipped,
-                            coldstart=cold)
+                            coldstart=cold, synthetic=synth)

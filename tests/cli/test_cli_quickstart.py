@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pandas as pd
 import pytest
 from cli_helpers import run
 
@@ -64,6 +65,25 @@ def test_readme_quickstart_offline_uses_bundled_movietweetings(tmp_path):
     block = text[text.index("Cold start"):]
     assert "'popularity' fallback" in block and ni["title"] in block
     assert all(r["title"] in block for r in cu["items"] + ni["similar"])
+    # synthetic users: a small BehaviourGAN, labelled, with its report headline in results.json and the output
+    syn = doc["synthetic_users"]  # doc["synthetic"] (a bool) says whether the data is synthetic
+    assert syn["label"].startswith("SYNTHETIC USERS") and syn["synthetic_users"] == syn["holdout_users"] == 500
+    heads = {h["name"]: h for h in syn["headline"]}
+    assert list(heads) == ["popularity_jsd", "activity_ks", "exact_copy_rate", "mia_auc", "tstr_ratio_ease"]
+    assert 0 <= heads["popularity_jsd"]["value"] <= 1 and 0 <= heads["activity_ks"]["value"] <= 1
+    assert heads["exact_copy_rate"]["value"] == 0 and 0 < heads["mia_auc"]["value"] < 1  # copies are re-drawn
+    assert 0 < heads["tstr_ratio_ease"]["value"] < 2
+    for h in heads.values():  # met flag agrees with value, op and threshold
+        assert h["met"] == (h["value"] >= h["threshold"] if h["op"] == ">=" else h["value"] <= h["threshold"])
+    assert "utility (EASE TSTR only)" in syn["computed"] and "model-ranking Kendall tau" in syn["not_computed"]
+    frame = pd.read_csv(out / "synthetic_users.csv", dtype=str)
+    assert list(frame.columns) == ["user", "item"] and len(frame) == syn["synthetic_interactions"]
+    assert frame["user"].nunique() == 500 and not frame.duplicated().any()
+    assert set(frame["item"]) <= set(json.loads((out / "data" / "items.json").read_text()))  # real vocabulary
+    block = text[text.index("SYNTHETIC USERS"):]
+    assert "500 synthetic users" in block and "not real people" in block
+    assert block.count("-> met") + block.count("-> MISSED") == len(heads)
+    assert all(f"{name} " in block for name in heads) and str(out / "synthetic_users.csv") in block
 
 
 def test_quickstart_uses_cached_movielens_100k(tmp_path, shared_data):
@@ -71,7 +91,7 @@ def test_quickstart_uses_cached_movielens_100k(tmp_path, shared_data):
     (home / "movielens").mkdir(parents=True)
     (home / "movielens" / "ml-100k").symlink_to(shared_data("ml-100k/u.data").parent, target_is_directory=True)
     res = run("quickstart", "--out", tmp_path / "qs", "--no-download", "--models", "most-popular,ease",
-              env={"RECGEN_HOME": str(home), "COLUMNS": "160"})
+              "--no-synthetic-users", env={"RECGEN_HOME": str(home), "COLUMNS": "160"})
     assert "MovieLens 100K" in res.stdout and "Harper" in res.stdout
     doc = json.loads((tmp_path / "qs" / "results.json").read_text())
     assert doc["data"] == "ml-100k" and doc["models"] == ["most-popular", "ease"]
@@ -93,7 +113,7 @@ def test_quickstart_uses_cached_movielens_100k(tmp_path, shared_data):
 
 def test_quickstart_synthetic_is_labelled_and_recovers_clusters(tmp_path):
     res = run("quickstart", "--out", tmp_path / "qs", "--data", "synthetic", "--models", "most-popular,ease",
-              env={"COLUMNS": "160"})
+              "--no-synthetic-users", env={"COLUMNS": "160"})
     assert res.stdout.startswith("SYNTHETIC DATA")
     doc = json.loads((tmp_path / "qs" / "results.json").read_text())
     assert doc["synthetic"] is True

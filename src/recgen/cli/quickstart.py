@@ -20,11 +20,15 @@ from recgen.quickstart import NEURAL_BUDGET_S, QUICKSTART_MODELS
               help=f"Only these models (default: {', '.join(n for n, _ in QUICKSTART_MODELS)}).")
 @click.option("--neural-budget", type=float, default=NEURAL_BUDGET_S, show_default=True, metavar="SECONDS",
               help="Stop models trained in epochs (Mult-VAE) after the epoch that passes this time.")
-def quickstart_cmd(out: str, data: str, no_download: bool, models: str | None, neural_budget: float) -> None:
+@click.option("--no-synthetic-users", is_flag=True,
+              help="Skip the last step (a small BehaviourGAN's SYNTHETIC users and their report headline).")
+def quickstart_cmd(out: str, data: str, no_download: bool, models: str | None, neural_budget: float,
+                   no_synthetic_users: bool) -> None:
     """Prepare a dataset, train the baselines (and Mult-VAE), show results with CIs and recommendations.
 
     Everything is written to --out: data/ (the prepared split), models/<name>/, results.md,
-    results.json and ndcg@20.png. Continue from there with `recgen train/evaluate/recommend`.
+    results.json, ndcg@20.png and synthetic_users.csv (SYNTHETIC users from a small BehaviourGAN,
+    whose report headline is printed last and saved in results.json). Continue from there with `recgen train/evaluate/recommend`.
     """
     from recgen.evaluation import rich_table
     from recgen.quickstart import K, run_quickstart
@@ -33,7 +37,8 @@ def quickstart_cmd(out: str, data: str, no_download: bool, models: str | None, n
     err = Console(stderr=True, width=max(Console(stderr=True).width, 100))
     names = [m.strip() for m in models.split(",") if m.strip()] if models else None
     res = run_quickstart(out, data=data, download=not no_download, models=names, neural_budget_s=neural_budget,
-                         progress=lambda line: err.print(f"[dim]{line}[/]", highlight=False))
+                         progress=lambda line: err.print(f"[dim]{line}[/]", highlight=False),
+                         synthetic_users=not no_synthetic_users)
     info = res.data
     if info.synthetic:
         console.print("[bold red]SYNTHETIC DATA[/]: the numbers below say nothing about real users.")
@@ -58,6 +63,13 @@ def quickstart_cmd(out: str, data: str, no_download: bool, models: str | None, n
         console.print(f"\n[bold]Cold start[/] ({res.coldstart['model']} on item features, no interactions needed):",
                       highlight=False)
         for line in coldstart_lines(res.coldstart):
+            console.print(line, highlight=False)
+    if res.synthetic is not None:
+        from recgen.quickstart_synth import synthetic_lines
+
+        console.print(f"\n[bold red]{res.synthetic['label']}[/]: the headline of their fidelity / privacy / "
+                      "utility report", highlight=False)
+        for line in synthetic_lines(res.synthetic):
             console.print(line, highlight=False)
     console.print(f"\nplot: {res.plot}\nresults: {res.files['results_md']}, {res.files['results_json']}",
                   highlight=False)
