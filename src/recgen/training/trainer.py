@@ -206,9 +206,10 @@ class Trainer:
                 g["lr"] = g["initial_lr"] * factor
         model.module_.train()
         ctx = StepContext(self.epoch, self.step, self.noise_gen, self.optimizers, cfg)
+        # the epoch's time includes on_epoch_start (RecVAE runs its encoder passes there)
+        t0, c0 = time.perf_counter(), time.process_time()
         if hasattr(model, "on_epoch_start"):
             model.on_epoch_start(ctx)
-        t0, c0 = time.perf_counter(), time.process_time()
         perm = torch.randperm(matrix.shape[0], generator=self.shuffle_gen).numpy()
         sums: dict[str, torch.Tensor | float] = {}
         seen = 0
