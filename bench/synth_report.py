@@ -8,8 +8,8 @@ Data: ML-100K (all 100,000 ratings as implicit interactions) or ml-1m-lightgcnpp
 files merged). Split: ``heldout_users_split(n_val_users=0, n_test_users=N, fold_in=0.8, seed=98765)``.
 Each generator is fitted on the training users and samples as many synthetic users as there are
 training users (seed 1); the report (fidelity vs train and held-out users, privacy, TSTR with EASE,
-ItemKNN and Mult-VAE) is written to bench/results/synth/<dataset>/<generator>/, the summary to
-bench/results/synth_report_<dataset>.json. Both GAN variants reuse one Mult-VAE (the same one the
+ItemKNN and Mult-VAE) is written to bench/results/synth/<key>/<generator>/, the summary to
+bench/results/synth_report_<key>.json (key: ml-100k or ml1m). Both GAN variants reuse one Mult-VAE (the same one the
 prior sampler decodes with). torch runs with one thread (shared 2-core machine).
 """
 
@@ -33,6 +33,8 @@ from recgen.synth.report_utility import real_baselines
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
+
+RESULT_KEYS = {"ml-1m-lightgcnpp": "ml1m"}
 
 SETTINGS: dict[str, dict[str, Any]] = {
     "ml-100k": {"test_users": 200, "ae_epochs": 150, "gan_epochs": 300, "tstr_vae_epochs": 50},
@@ -80,8 +82,10 @@ def main() -> None:
     names = args.generators.split(",")
     ae = None
     reports = {}
-    out_root = ROOT / "bench" / "results" / "synth" / args.dataset
-    out = ROOT / "bench" / "results" / f"synth_report_{args.dataset}{'_quick' if args.quick else ''}.json"
+    # results are aggregate metrics and plots, never data rows; they are named by a short key ("ml1m")
+    key = RESULT_KEYS.get(args.dataset, args.dataset)
+    out_root = ROOT / "bench" / "results" / "synth" / key
+    out = ROOT / "bench" / "results" / f"synth_report_{key}{'_quick' if args.quick else ''}.json"
     for name in names:  # fit, sample and report one generator at a time (partial results survive)
         t0 = time.perf_counter()
         if name.startswith("gan-"):
