@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from recgen.data import EvalSet, Interactions
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("RECGEN_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
@@ -37,8 +39,6 @@ def planted_blocks(n_users: int = 120, n_items: int = 60, n_blocks: int = 3, p_i
     ranks the missing items of a user's own block above every other item.
     Returns (Interactions, user_block, item_block).
     """
-    from recgen.data import Interactions
-
     rng = np.random.default_rng(seed)
     ub = np.arange(n_users) % n_blocks
     ib = np.arange(n_items) % n_blocks
@@ -51,3 +51,18 @@ def planted_blocks(n_users: int = 120, n_items: int = 60, n_blocks: int = 3, p_i
         if dense[u].sum() < 2:
             dense[u, rng.choice(own, 2, replace=False)] = 1.0
     return Interactions(sp.csr_matrix(dense)), ub, ib
+
+
+def holdout(data: Interactions, per_user: int = 2, seed: int = 0) -> tuple[Interactions, EvalSet]:
+    """Move ``per_user`` random items of every user from the training rows to a validation target."""
+    rng = np.random.default_rng(seed)
+    m = data.matrix.tolil()
+    target = sp.lil_matrix(m.shape, dtype=np.float32)
+    for u, cols in enumerate(m.rows):
+        for c in rng.choice(cols, size=min(per_user, len(cols) - 1), replace=False):
+            m[u, c] = 0.0
+            target[u, c] = 1.0
+    train = sp.csr_matrix(m)
+    train.eliminate_zeros()
+    tr = Interactions(train, data.users, data.items)
+    return tr, EvalSet(data.users, tr.matrix, sp.csr_matrix(target), tr.matrix, np.arange(data.n_users))

@@ -9,9 +9,8 @@ import pytest
 import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
-from testkit import planted_blocks
+from testkit import holdout, planted_blocks
 
-from recgen.data import EvalSet, Interactions
 from recgen.errors import ConfigError
 from recgen.models.multdae import MultDAE
 from recgen.models.multvae import MultVAE
@@ -26,21 +25,6 @@ from recgen.nn.losses import anneal_beta, kl_standard_normal, multinomial_nll, m
 from recgen.training import Batch, StepContext
 
 TINY = {"epochs": 2, "batch_size": 16, "hidden_dims": (12,), "latent_dim": 4, "show_progress": False, "num_threads": 1}
-
-
-def holdout(data: Interactions, per_user: int = 2, seed: int = 0) -> tuple[Interactions, EvalSet]:
-    """Move ``per_user`` random items of every user from the training rows to a validation target."""
-    rng = np.random.default_rng(seed)
-    m = data.matrix.tolil()
-    target = sp.lil_matrix(m.shape, dtype=np.float32)
-    for u, cols in enumerate(m.rows):
-        for c in rng.choice(cols, size=min(per_user, len(cols) - 1), replace=False):
-            m[u, c] = 0.0
-            target[u, c] = 1.0
-    train = sp.csr_matrix(m)
-    train.eliminate_zeros()
-    tr = Interactions(train, data.users, data.items)
-    return tr, EvalSet(data.users, tr.matrix, sp.csr_matrix(target), tr.matrix, np.arange(data.n_users))
 
 
 def test_multinomial_nll_pinned_by_hand():
