@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from recgen.models.neural import NeuralRecommender
+from recgen.models.neural import NeuralRecommender, validate_autoencoder_shape
 from recgen.models.registry import register
 from recgen.nn.layers import SparseAutoencoder, init_reference_, sparse_dropout, sparse_row_l2_normalize
 from recgen.nn.losses import l2_penalty, multinomial_nll
@@ -42,9 +42,7 @@ class MultDAEConfig(TrainingConfig):
 
     def validate(self) -> None:
         super().validate()
-        require(all(d >= 1 for d in self.hidden_dims), "hidden_dims", self.hidden_dims, "use positive sizes, e.g. 600.")
-        require(self.latent_dim >= 1, "latent_dim", self.latent_dim, "use a positive size, e.g. 200.")
-        require(0.0 <= self.dropout < 1.0, "dropout", self.dropout, "use a rate in [0, 1), e.g. 0.5.")
+        validate_autoencoder_shape(self)
         require(self.l2_reg >= 0, "l2_reg", self.l2_reg, "use 0 or a positive value, e.g. 0.01.")
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from recgen.models.neural import NeuralRecommender
+from recgen.models.neural import NeuralRecommender, validate_autoencoder_shape
 from recgen.models.registry import register
 from recgen.nn.layers import SparseAutoencoder, init_reference_, sparse_dropout, sparse_row_l2_normalize
 from recgen.nn.losses import anneal_beta, kl_standard_normal, multinomial_nll
@@ -43,9 +43,7 @@ class MultVAEConfig(TrainingConfig):
 
     def validate(self) -> None:
         super().validate()
-        require(all(d >= 1 for d in self.hidden_dims), "hidden_dims", self.hidden_dims, "use positive sizes, e.g. 600.")
-        require(self.latent_dim >= 1, "latent_dim", self.latent_dim, "use a positive size, e.g. 200.")
-        require(0.0 <= self.dropout < 1.0, "dropout", self.dropout, "use a rate in [0, 1), e.g. 0.5.")
+        validate_autoencoder_shape(self)
         require(self.anneal_cap == "auto" or (isinstance(self.anneal_cap, float) and self.anneal_cap >= 0),
                 "anneal_cap", self.anneal_cap, "use a non-negative number (e.g. 0.2) or auto.")
         require(self.total_anneal_steps >= 0, "total_anneal_steps", self.total_anneal_steps,

@@ -23,7 +23,7 @@ from recgen.data.interactions import Interactions
 from recgen.errors import ConfigError
 from recgen.models.base import Recommender, as_rows
 from recgen.training import Batch, Callback, StepContext, Trainer, TrainingConfig, build_optimizer
-from recgen.training.config import SEED_INIT, derived_seed
+from recgen.training.config import SEED_INIT, derived_seed, require
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,17 @@ def resolve_device(name: str) -> torch.device:
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError(f"device={name!r} but CUDA is not available here; use device=auto or device=cpu.")
     return dev
+
+
+def validate_autoencoder_shape(cfg: Any) -> None:
+    """The checks every dense autoencoder config shares: ``hidden_dims``, ``latent_dim`` and ``dropout``.
+
+    The dropout example in the message is the config's own default.
+    """
+    require(all(d >= 1 for d in cfg.hidden_dims), "hidden_dims", cfg.hidden_dims, "use positive sizes, e.g. 600.")
+    require(cfg.latent_dim >= 1, "latent_dim", cfg.latent_dim, "use a positive size, e.g. 200.")
+    default = type(cfg).__dataclass_fields__["dropout"].default
+    require(0.0 <= cfg.dropout < 1.0, "dropout", cfg.dropout, f"use a rate in [0, 1), e.g. {default}.")
 
 
 class NeuralRecommender(Recommender):
