@@ -27,7 +27,7 @@ import torch
 from recgen.data.prepared import read_given
 from recgen.evaluation import evaluate
 from recgen.models import create_model
-from recgen.training import Callback
+from recgen.training import TimeBudget
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "ml-1m-lightgcnpp"
@@ -38,17 +38,6 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "recvae": {"epochs": 50},
     "cdae": {"epochs": 100, "hidden_dim": 200, "corruption": 0.5, "l2": 1e-5, "lr": 1e-2, "batch_size": 128},
 }
-
-
-class TimeBudget(Callback):
-    """Stop training once ``seconds`` of wall time have passed (the best validated epoch is still restored)."""
-
-    def __init__(self, seconds: float | None) -> None:
-        self.seconds, self.t0, self.hit = seconds, time.perf_counter(), False
-
-    def on_epoch_end(self, trainer: Any, record: dict[str, Any]) -> None:
-        if self.seconds is not None and time.perf_counter() - self.t0 > self.seconds:
-            trainer.should_stop = self.hit = True
 
 
 def run(split: Any, name: str, params: dict[str, Any], budget_s: float | None = None) -> dict[str, Any]:

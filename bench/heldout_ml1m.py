@@ -33,7 +33,7 @@ from recgen.data.readers import read_frame
 from recgen.data.splits import heldout_users_split
 from recgen.evaluation import evaluate
 from recgen.models import create_model
-from recgen.training import Callback
+from recgen.training import TimeBudget
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "ml-1m-lightgcnpp"
@@ -43,17 +43,6 @@ EASE_GRID = (100.0, 200.0, 500.0, 1000.0, 2000.0)
 #: network variants: the best on the given ML-1M split ([] → 200, batch 100) and the paper's [600] → 200
 NETS: dict[str, dict[str, Any]] = {"small": {"hidden_dims": (), "latent_dim": 200, "batch_size": 100},
                                    "paper": {"hidden_dims": (600,), "latent_dim": 200, "batch_size": 100}}
-
-
-class TimeBudget(Callback):
-    """Stop training once ``seconds`` of wall time have passed (the best validated epoch is still restored)."""
-
-    def __init__(self, seconds: float | None) -> None:
-        self.seconds, self.t0, self.hit = seconds, time.perf_counter(), False
-
-    def on_epoch_end(self, trainer: Any, record: dict[str, Any]) -> None:
-        if self.seconds is not None and time.perf_counter() - self.t0 > self.seconds:
-            trainer.should_stop = self.hit = True
 
 
 def load(data_dir: Path) -> Interactions:

@@ -30,7 +30,7 @@ import torch
 from recgen.data import read_given
 from recgen.evaluation import evaluate
 from recgen.models import create_model
-from recgen.training import Callback
+from recgen.training import TimeBudget
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "ml-1m-lightgcnpp"
@@ -47,17 +47,6 @@ GRIDS: dict[str, list[dict[str, Any]]] = {
 }
 QUICK: dict[str, list[dict[str, Any]]] = {name: grid[:1] for name, grid in GRIDS.items()}
 COMMON = {"epochs": 200, "patience": 10, "eval_every": 2, "show_progress": False}
-
-
-class TimeBudget(Callback):
-    """Stop training once ``seconds`` of wall time have passed (the best validated epoch is still restored)."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds, self.start, self.hit = seconds, time.perf_counter(), False
-
-    def on_epoch_end(self, trainer: Any, record: dict[str, Any]) -> None:
-        if time.perf_counter() - self.start > self.seconds:
-            trainer.should_stop = self.hit = True
 
 
 def dense_flops(n_items: int, hidden: tuple[int, ...], latent: int) -> tuple[int, int]:

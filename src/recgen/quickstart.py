@@ -270,24 +270,11 @@ def _recommendations(model: Any, split: Split, data: QuickstartData) -> list[Sho
     return [known, new]
 
 
-def _time_budget(seconds: float) -> Any:
-    """A trainer callback that stops after the epoch during which ``seconds`` have passed."""
-    from recgen.training.callbacks import Callback
-
-    class TimeBudget(Callback):
-        def on_train_begin(self, trainer: Any) -> None:
-            self.t0 = time.perf_counter()
-
-        def on_epoch_end(self, trainer: Any, record: dict[str, Any]) -> None:
-            if time.perf_counter() - self.t0 >= seconds:
-                trainer.should_stop = True
-
-    return TimeBudget()
-
-
 def _fit(model: Any, split: Split, budget_s: float | None) -> Any:
     if budget_s is not None and "callbacks" in inspect.signature(model.fit).parameters:
-        return model.fit(split.train, validation=split.val, callbacks=[_time_budget(budget_s)])
+        from recgen.training import TimeBudget  # torch-heavy: imported only when a neural model trains
+
+        return model.fit(split.train, validation=split.val, callbacks=[TimeBudget(budget_s)])
     return model.fit(split.train, validation=split.val)
 
 

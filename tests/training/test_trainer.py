@@ -167,3 +167,14 @@ def test_lr_schedules():
     assert lr_factor(cfg, 3) == pytest.approx(0.125)
     with pytest.raises(ConfigError, match="eval_metric"):
         Toy(eval_metric="ndcg")
+
+
+def test_time_budget_stops_after_the_epoch_that_spends_it(split):
+    from recgen.training import TimeBudget
+
+    train, _ = split
+    spent, unlimited = TimeBudget(0.0), TimeBudget(None)
+    stopped = MultVAE(**VAE).fit(train, callbacks=[spent])
+    assert spent.hit and len(stopped.history_) == 1
+    model = MultVAE(**VAE).fit(train, callbacks=[unlimited])
+    assert not unlimited.hit and len(model.history_) == VAE["epochs"]

@@ -63,9 +63,9 @@ Trainer behaviour
   ``on_train_end``) run after the epoch's checkpoint; setting ``trainer.should_stop`` stops training.
 """
 
-from recgen.training.callbacks import Callback, LambdaCallback, StopAfter
+from recgen.training.callbacks import Callback, LambdaCallback, StopAfter, TimeBudget
 from recgen.training.config import TrainingConfig
 from recgen.training.trainer import Batch, StepContext, Trainable, Trainer, build_optimizer, lr_factor
 
-__all__ = ["Batch", "Callback", "LambdaCallback", "StepContext", "StopAfter", "Trainable", "Trainer",
+__all__ = ["Batch", "Callback", "LambdaCallback", "StepContext", "StopAfter", "TimeBudget", "Trainable", "Trainer",
            "TrainingConfig", "build_optimizer", "lr_factor"]

@@ -7,6 +7,7 @@ Hooks run after the epoch's checkpoint is written, so an exception in a hook (a 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -46,3 +47,15 @@ class StopAfter(Callback):
     def on_epoch_end(self, trainer: Trainer, record: dict[str, Any]) -> None:
         if trainer.epoch >= self.epochs:
             trainer.should_stop = True
+
+
+class TimeBudget(Callback):
+    """Stop after the epoch during which ``seconds`` of wall time have passed since the callback was made
+    (``None``: no limit). The best validated epoch is still restored; ``hit`` says whether the budget stopped it."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds, self.t0, self.hit = seconds, time.perf_counter(), False
+
+    def on_epoch_end(self, trainer: Trainer, record: dict[str, Any]) -> None:
+        if self.seconds is not None and time.perf_counter() - self.t0 >= self.seconds:
+            trainer.should_stop = self.hit = True
