@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--models", default="recvae,cdae")
     ap.add_argument("--epochs", type=int, default=None, help="cap the epochs of every model (time budget)")
     ap.add_argument("--patience", type=int, default=10, help="validations without improvement before stopping")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (1 on a shared box: 2 threads thrash when other jobs run)")
     ap.add_argument("--budget-s", type=float, default=None, help="stop a model's training after this wall time")
     ap.add_argument("--set", action="append", default=[], help="model:key=value override, repeatable")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "autoencoders_ml1m.json"))

@@ -65,3 +65,13 @@ def test_recgen_serve_refuses_a_path_that_is_no_model(tmp_path):
     assert r.exit_code == 2 and "neither a saved model directory nor a model store" in r.output
     r = CliRunner().invoke(cli, ["serve", str(tmp_path)])  # an empty directory: a store without models
     assert r.exit_code == 2 and "holds no models" in r.output
+
+
+def test_recgen_serve_beyond_loopback_needs_a_token_or_no_admin(tmp_path, artifacts, monkeypatch):
+    from click.testing import CliRunner
+
+    from recgen.cli.main import cli
+
+    monkeypatch.delenv("RECGEN_ADMIN_TOKEN", raising=False)
+    r = CliRunner().invoke(cli, ["serve", str(artifacts["ease"]), "--host", "0.0.0.0"])
+    assert r.exit_code == 2 and "RECGEN_ADMIN_TOKEN" in r.output and "--no-admin" in r.output

@@ -15,6 +15,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 from serving_helpers import expected_top, user_items, wait_ready
 
+from recgen.errors import ConfigError
 from recgen.serving import ModelStore, ServeSettings, create_app
 
 # shared fixtures (assigned, not imported, so pytest finds them and ruff sees no shadowed import)
@@ -157,3 +158,26 @@ def test_reload_and_rollback_under_concurrent_load_over_http(tmp_path, artifacts
     # every answer is entirely the answer of the version that reports it
     assert all(items == want[v][q] for _, q, v, items in records)
     assert app.state.holder.reloads == 2
+
+
+def test_admin_token_guards_reload(tmp_path, artifacts):
+    store = ModelStore(tmp_path)
+    store.publish(artifacts["ease"], "m")
+    token = "s3cret-token-of-32-characters-xx"
+    with TestClient(create_app(tmp_path, settings=ServeSettings(poll_interval=0, admin_token=token))) as c:
+        wait_ready(c)
+        store.publish(artifacts["pop"], "m")
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": token},
+                        {"Authorization": f"Basic {token}"}):
+            r = c.post("/admin/reload", headers=headers)
+            assert r.status_code == 401 and r.json()["error"] == "unauthorized", headers
+            assert r.headers["www-authenticate"] == "Bearer"
+        assert c.get("/health").json()["version"] == "0001"  # nothing was reloaded by the refused calls
+        r = c.post("/admin/reload", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200 and r.json()["version"] == "0002"
+        assert c.post("/recommend", json=REQUESTS[1]).status_code == 200  # other endpoints need no token
+
+
+def test_short_admin_token_is_refused():
+    with pytest.raises(ConfigError, match="admin_token is shorter than 16"):
+        ServeSettings(admin_token="short").validate()

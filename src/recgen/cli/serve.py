@@ -17,6 +17,10 @@ from recgen.serving.store import ModelStore
 
 log = logging.getLogger(__name__)
 
+#: environment variable holding the bearer token of POST /admin/reload (kept off the command line and `ps`)
+ADMIN_TOKEN_ENV = "RECGEN_ADMIN_TOKEN"
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
 
 def _serve_defaults() -> dict[str, object]:
     """Defaults of ``recgen serve`` come from :class:`recgen.serving.settings.ServeSettings` (one source)."""
@@ -50,7 +54,9 @@ _D = _serve_defaults()
               help="Most queued requests scored in one call.")
 @click.option("--max-body-bytes", type=int, default=_D["max_body_bytes"], show_default=True,
               help="Largest request body (413 beyond).")
-@click.option("--no-admin", is_flag=True, help="Do not expose POST /admin/reload.")
+@click.option("--no-admin", is_flag=True,
+              help="Do not expose POST /admin/reload. With it exposed, the environment variable RECGEN_ADMIN_TOKEN "
+                   "(if set) is the bearer token it requires; it must be set to listen beyond loopback.")
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]), default="info",
               show_default=True, help="uvicorn's log level.")
 def serve_cmd(source: str, name: str | None, host: str, port: int, unknown_items: str, poll_interval: float,
@@ -74,13 +80,19 @@ def serve_cmd(source: str, name: str | None, host: str, port: int, unknown_items
                                    "pip install 'recgen[serve]'.") from exc
     import torch
 
+    token = os.environ.get(ADMIN_TOKEN_ENV) or None
+    if not no_admin and token is None and host not in _LOOPBACK:
+        raise click.UsageError(f"--host {host} listens beyond this machine, and POST /admin/reload would be open to "
+                               f"anyone who reaches it: set {ADMIN_TOKEN_ENV} to a long random secret (clients then "
+                               "send 'Authorization: Bearer <token>'), or pass --no-admin.")
     threads = threads if threads is not None else max(1, _cores() - 1)
     if threads < 1:
         raise click.BadParameter(f"--threads {threads} must be at least 1.", param_hint="--threads")
     # the process is ours: bound torch's pool so workers × threads (+ the HTTP loop) fit the cores
     torch.set_num_threads(threads)
     settings = ServeSettings(unknown_items=unknown_items, max_body_bytes=max_body_bytes,  # type: ignore[arg-type]
-                             poll_interval=poll_interval, workers=workers, max_batch=max_batch, admin=not no_admin)
+                             poll_interval=poll_interval, workers=workers, max_batch=max_batch, admin=not no_admin,
+                             admin_token=token)
     app = create_app(source, name=name, settings=settings)
     log.info("serving %s on http://%s:%d (%d scoring worker(s) × %d torch thread(s))", source, host, port,
              workers, threads)

@@ -86,7 +86,8 @@ _CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 503: "n
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        headers = {"Retry-After": "1"} if exc.status == 503 else None
+        headers = {"Retry-After": "1"} if exc.status == 503 else {"WWW-Authenticate": "Bearer"} if exc.status == 401 \
+            else None
         return error_response(exc.status, exc.error, exc.message, exc.hint, headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 from typing import Any
 
 import numpy as np
-from fastapi import FastAPI, Path, Query
+from fastapi import FastAPI, Header, Path, Query
 from fastapi.responses import JSONResponse, Response
 
 from recgen.serving.app import ApiError
@@ -34,6 +35,17 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     503: {**_E, "description": "No model loaded yet, or too many requests queued (retry)"},
 }
 _RECOMMEND_ERRORS = {404: {**_E, "description": "Unknown user_id: send the user's history as items"}, **_ERRORS}
+
+
+def _check_admin(token: str | None, authorization: str | None) -> None:
+    """401 unless ``authorization`` is ``Bearer <token>`` (no check when the server has no token)."""
+    if token is None:
+        return
+    scheme, _, given = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+        raise ApiError(401, "unauthorized", "POST /admin/reload needs the server's admin token.",
+                       hint="send the header 'Authorization: Bearer <token>' with the RECGEN_ADMIN_TOKEN the "
+                            "server was started with")
 
 
 def _show(ids: list[str]) -> str:
@@ -195,9 +207,14 @@ def install_routes(app: FastAPI, holder: ModelHolder, engine: InferenceEngine, s
                                method=method, model=served.name, version=served.version)
 
     if settings.admin:
-        @app.post("/admin/reload", response_model=ReloadResponse, tags=["admin"])
-        async def reload() -> ReloadResponse:
-            """Load the store's CURRENT version now (in the background of this request) and swap it in."""
+        @app.post("/admin/reload", response_model=ReloadResponse, tags=["admin"],
+                  responses={401: {**_E, "description": "Missing or wrong admin token (when the server has one)"}})
+        async def reload(authorization: str | None = Header(default=None)) -> ReloadResponse:
+            """Load the store's CURRENT version now (in the background of this request) and swap it in.
+
+            When the server was started with an admin token, send it as ``Authorization: Bearer <token>``.
+            """
+            _check_admin(settings.admin_token, authorization)
             changed = await asyncio.to_thread(holder.reload)
             cur = holder.current
             return ReloadResponse(changed=changed, version=cur.version if cur else None, last_error=holder.last_error)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from recgen.errors import ConfigError
@@ -26,6 +26,9 @@ class ServeSettings:
     max_queue: int = 4096
     #: expose POST /admin/reload
     admin: bool = True
+    #: when set, POST /admin/reload needs ``Authorization: Bearer <admin_token>`` (401 otherwise);
+    #: ``recgen serve`` reads it from the RECGEN_ADMIN_TOKEN environment variable, never from the command line
+    admin_token: str | None = field(default=None, repr=False)
 
     def validate(self) -> None:
         if self.unknown_items not in ("reject", "ignore"):
@@ -33,5 +36,8 @@ class ServeSettings:
         for name in ("max_body_bytes", "workers", "max_batch", "max_queue"):
             if int(getattr(self, name)) < 1:
                 raise ConfigError(f"{name}={getattr(self, name)!r} must be a positive integer.")
+        if self.admin_token is not None and len(self.admin_token) < 16:
+            raise ConfigError("admin_token is shorter than 16 characters; use a long random secret, e.g. "
+                              "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`.")
         if self.poll_interval < 0:
             raise ConfigError(f"poll_interval={self.poll_interval!r} must be >= 0 (0 disables polling).")
