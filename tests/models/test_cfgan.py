@@ -78,7 +78,7 @@ def test_model_losses_equal_the_formulas():
     seen = _record_masks(model)
     g = model.generator_loss(x, torch.Generator().manual_seed(3))
     zr_mask = seen[-1][0]
-    fake = torch.sigmoid(model.module_.generate_logits(x))
+    fake = model.module_.generate(x)
     assert g["zr"].item() == pytest.approx(zero_reconstruction(fake, zr_mask).item(), rel=1e-6)
     assert g["loss"].item() == pytest.approx(g["adversarial"].item() + 0.5 * g["zr"].item(), rel=1e-6)
     pm = seen[-1][1]
@@ -127,7 +127,9 @@ def test_discriminator_never_sees_generated_values_of_unsampled_unobserved_items
         fake_input = inputs[-1]  # D(real) first, then D(fake)
         visible = (x > 0) | (pm if pm is not None else torch.zeros_like(x, dtype=torch.bool))
         assert torch.all(fake_input[~visible] == 0)  # unsampled unobserved: exactly zero
-        assert torch.all(fake_input[visible] > 0)  # σ(·) > 0: observed and PM-sampled values are shown
+        generated = model.module_.generate(x).detach()  # no step in between: the values D was shown
+        torch.testing.assert_close(fake_input[visible], generated[visible])
+        assert torch.all(generated[visible] != 0)
         if pm is not None:
             assert pm.sum() > 0 and not (pm & (x > 0)).any()
 
@@ -206,18 +208,68 @@ def test_learns_planted_blocks_and_keeps_the_best_validated_epoch(blocks_split):
     assert all(math.isfinite(r["d_loss"]) and r["zr"] >= 0 for r in model.history_)
 
 
-def test_user_mode_scores_training_users_and_refuses_unknown_ones(blocks_split, tmp_path):
+def test_item_mode_scores_training_users_and_refuses_unknown_ones(blocks_split, tmp_path):
     train, _, ub, ib = blocks_split
-    model = CFGAN(**{**FAST, "mode": "user"}).fit(train)
-    assert model.module_.n == train.n_users  # G generates items' vectors over users
+    model = CFGAN(**{**FAST, "mode": "item"}).fit(train)
+    assert model.module_.n == train.n_users  # item-based: G generates items' vectors over users
     rows = np.arange(train.n_users)
     s = model.score(train.matrix, user_rows=rows)
     assert s.shape == (train.n_users, train.n_items)
     assert _own_block_precision(s, train.matrix, ub, ib) >= 0.9
-    with pytest.raises(DataFormatError, match="mode='item'"):
+    with pytest.raises(DataFormatError, match="mode='user'"):
         model.score(train.matrix[:2])
     loaded = load_model(model.save(tmp_path / "m"))
     np.testing.assert_array_equal(loaded.score(train.matrix[:7], user_rows=rows[:7]), s[:7])
+
+
+def test_generator_output_linear_or_sigmoid():
+    for kind in ("linear", "sigmoid"):
+        model, x = _tiny_model(g_output=kind)
+        logits = model.module_.generate_logits(x)
+        out = model.module_.generate(x)
+        expected = torch.sigmoid(logits) if kind == "sigmoid" else logits
+        torch.testing.assert_close(out, expected)
+    # scores are the affine output either way (σ is monotone): same ranking, no saturation at 0 / 1
+    torch.testing.assert_close(model.forward_scores(Batch.from_csr(sp.csr_matrix(x.numpy()), np.arange(3))), logits[:3])
+
+
+def test_reference_initialisation_and_per_network_weight_decay():
+    model, _ = _tiny_model(weight_decay=1e-3, d_weight_decay=5e-5)
+    for lin in (m for m in model.module_.modules() if isinstance(m, torch.nn.Linear)):
+        bound = math.sqrt(6 / (lin.in_features + lin.out_features))  # Glorot-uniform
+        assert lin.weight.abs().max() <= bound and lin.weight.abs().max() > 0.5 * bound
+        assert lin.bias.abs().max() <= 0.01 and lin.bias.abs().max() > 0
+    opts = model.configure_optimizers()
+    assert [g["weight_decay"] for g in opts["generator"].param_groups] == [1e-3]
+    assert [g["weight_decay"] for g in opts["discriminator"].param_groups] == [5e-5]
+    assert [g["lr"] for g in opts["discriminator"].param_groups] == [model.config.d_lr]
+
+
+def test_one_batch_makes_d_steps_d_updates_and_g_steps_passes_of_g():
+    """12 rows, g_batch_size 5, g_steps 2 → 2 × ⌈12 / 5⌉ = 6 G updates (every row twice); d_steps 3 → 3 D updates."""
+    model, _ = _tiny_model(g_batch_size=5, g_steps=2, d_steps=3)
+    opts = model.configure_optimizers()
+    steps = {"generator": 0, "discriminator": 0}
+    rows_seen: list[int] = []
+    for name, opt in opts.items():
+        original = opt.step
+
+        def counted(*a, _name=name, _orig=original, **k):
+            steps[_name] += 1
+            return _orig(*a, **k)
+
+        opt.step = counted
+    original_loss = model.generator_loss
+
+    def spy(real, gen):
+        rows_seen.append(real.shape[0])
+        return original_loss(real, gen)
+
+    model.generator_loss = spy
+    batch = Batch.from_csr(model.training_matrix(model._train_data), np.arange(12))
+    model.train_step(batch, StepContext(0, 0, torch.Generator().manual_seed(0), opts, model.config))
+    assert steps == {"generator": 6, "discriminator": 3}
+    assert rows_seen == [5, 5, 2, 5, 5, 2]
 
 
 def test_seed_determines_the_result(blocks_split):
@@ -240,7 +292,8 @@ def test_ratings_are_binarised_before_training_and_scoring(blocks_split):
 
 @pytest.mark.parametrize(("key", "value"), [("scheme", "xx"), ("s_zr", 1.5), ("s_pm", -0.1), ("zr_weight", -1.0),
                                             ("g_hidden", (0,)), ("noise_dim", -1), ("d_lr", 0.0),
-                                            ("g_steps", 0), ("mode", "users")])
+                                            ("g_steps", 0), ("mode", "users"),
+                                            ("g_output", "tanh"), ("d_weight_decay", -1.0)])
 def test_invalid_config_names_the_field(key, value):
     with pytest.raises(ConfigError, match=key):
         CFGAN(**{key: value})

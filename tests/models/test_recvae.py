@@ -14,7 +14,7 @@ from testkit import planted_blocks
 
 from recgen.errors import ConfigError
 from recgen.models.recvae import RecVAE
-from recgen.nn.priors import composite_prior_log_density, kl_single_sample, log_normal_pdf
+from recgen.nn.priors import composite_prior_log_density, kl_single_sample, log_normal_pdf, swish
 from recgen.training import Batch, StepContext
 
 TINY = {"epochs": 1, "batch_size": 16, "hidden_dim": 12, "latent_dim": 4, "encoder_layers": 3,
@@ -147,3 +147,39 @@ def test_config_errors_name_the_fix():
         RecVAE(prior_weights=(0.5, 0.5, 0.5))
     with pytest.raises(ConfigError, match="dropout"):
         RecVAE(dropout=1.0)
+
+
+def test_encoder_matches_the_reference_dense_connections():
+    # ilya-shenbin/RecVAE: h1 = LN(swish(W1 x)), h2 = LN(swish(W2 h1 + h1)), h3 = LN(swish(W3 h2 + h1 + h2)),
+    # h4 = LN(swish(W4 h3 + h1 + h2 + h3)), h5 = LN(swish(W5 h4 + h1 + h2 + h3 + h4)); μ, log σ² from h5
+    model = RecVAE(**{**TINY, "encoder_layers": 5})
+    model.device_ = torch.device("cpu")
+    model._build(30)
+    enc = model.module_.encoder
+    x = sp.random(6, 30, density=0.3, format="csr", random_state=0, dtype=np.float32)
+    x.data[:] = 1.0
+    b = Batch.from_csr(x, np.arange(6))
+    with torch.no_grad():
+        mu, logvar = model._encode(enc, b, 0.0, None)
+        xd = torch.nn.functional.normalize(b.dense(), dim=-1)
+        hs = [enc.norms[0](swish(enc.first.forward_dense(xd)))]
+        for lin, ln in zip(enc.dense, enc.norms[1:], strict=True):
+            hs.append(ln(swish(lin(hs[-1]) + sum(hs))))
+        torch.testing.assert_close(mu, enc.mu(hs[-1]))
+        torch.testing.assert_close(logvar, enc.logvar(hs[-1]))
+
+
+def test_extra_decoder_passes_update_only_the_decoder():
+    data, _, _ = planted_blocks(n_users=48, n_items=30, seed=0)
+    model = RecVAE(**{**TINY, "n_enc_epochs": 1, "n_dec_epochs": 3})
+    model.device_ = torch.device("cpu")
+    model._build(data.n_items)
+    model.train_ = data.matrix
+    ctx = _ctx(model)
+    dec0 = _params(model.module_.decoder)
+    model.on_epoch_start(ctx)                          # 1 encoder pass, then 2 of the 3 decoder passes
+    assert all(not torch.equal(v, dec0[k]) for k, v in _params(model.module_.decoder).items())
+    steps = ctx.optimizers["decoder"].state[model.module_.decoder.weight]["step"]
+    assert int(steps) == 2 * math.ceil(48 / TINY["batch_size"])
+    with pytest.raises(ConfigError, match="n_dec_epochs"):
+        RecVAE(n_dec_epochs=0)

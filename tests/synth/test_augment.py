@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from recgen.data import random_split
+from recgen.errors import ConfigError
 from recgen.synth import augment_sparse_users, augment_with_users, augmentation_experiment
+from recgen.synth.augment import Control, augmentation_markdown
 
 
 def test_augment_with_users_appends_after_the_real_rows(fitted_gan, planted_split):
@@ -48,3 +50,37 @@ def test_experiment_leaves_the_test_users_untouched_and_pairs_users(fitted_gan, 
     assert rows["+copy"]["delta"] == 0.0 and rows["+copy"]["p_value"] == 1.0
     assert sum(g["users"] for g in rows["+users"]["groups"]) == res["n_test_users"]
     assert rows["+users"]["ndcg"] == pytest.approx(rows["real"]["ndcg"] + rows["+users"]["delta"])
+
+
+def test_control_is_trained_on_real_data_and_compared_with_its_condition(fitted_gan, planted):
+    split = random_split(planted, val_ratio=0.0, test_ratio=0.2, seed=0)
+    conditions = {"+users": augment_with_users(split.train, fitted_gan.sample(100, seed=1))}
+    controls = {"same settings": Control("ease", {"l2": 50.0}, versus="+users"),
+                "other l2": Control("ease", {"l2": 5.0}, versus="+users")}
+    res = augmentation_experiment(split.train, split.test, conditions, {"ease": {"l2": 50.0}}, n_groups=2,
+                                  controls=controls)
+    rows = res["models"]["ease"]
+    # EASE is deterministic: the control with the experiment's own settings *is* the real-only run
+    same = rows["same settings"]
+    assert same["delta"] == 0.0 and same["p_value"] == 1.0 and same["settings"] == {"l2": 50.0}
+    # ... so the augmented run compared with it is the augmented run compared with real-only
+    assert same["versus"]["condition"] == "+users"
+    assert same["versus"]["delta"] == pytest.approx(rows["+users"]["delta"])
+    assert same["versus"]["p_value"] == pytest.approx(rows["+users"]["p_value"])
+    other = rows["other l2"]
+    assert other["ndcg"] != rows["real"]["ndcg"]
+    assert other["versus"]["delta"] == pytest.approx(rows["+users"]["ndcg"] - other["ndcg"])
+    for g, gv in zip(other["groups"], other["versus"]["groups"], strict=True):
+        assert gv["ndcg_real"] == pytest.approx(g["ndcg_aug"])   # the control's NDCG in that group
+    assert all(r["fit_cpu_s"] >= 0 for r in rows.values())
+    assert "control" in augmentation_markdown(res)
+
+
+@pytest.mark.parametrize(("control", "label"), [(Control("mult-vae", {}, versus="+users"), "c"),
+                                                 (Control("ease", {}, versus="+nothing"), "c"),
+                                                 (Control("ease", {}, versus="+users"), "+users")])
+def test_control_must_name_a_model_a_condition_and_a_new_label(planted, control, label):
+    split = random_split(planted, val_ratio=0.0, test_ratio=0.2, seed=0)
+    with pytest.raises(ConfigError, match="control"):
+        augmentation_experiment(split.train, split.test, {"+users": split.train}, {"ease": {"l2": 50.0}},
+                                controls={label: control})

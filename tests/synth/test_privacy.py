@@ -45,3 +45,17 @@ def test_mia_auc_is_half_for_an_independent_sample_and_one_for_a_copy():
     assert p_copy["mia_auc"] > 0.99        # < 1 only because a few tiny held-out users equal a train row
     assert p_copy["exact_copy_rate"] == pytest.approx(1.0)
     assert p_copy["dcr_train_median"] == 0.0 and p_copy["dcr_holdout_median"] > 0.3
+
+
+def test_mia_auc_full_scores_every_member_and_non_member_hand_values():
+    # synthetic {0,1}; members {0,1}, {0,1,2}, {3} are at Jaccard distance 0, 1/3, 1; non-members {0}, {2,3}
+    # at 1/2, 1. Scores −d: 6 member/non-member pairs, 4 won, (−1 vs −1/2) lost, (−1 vs −1) tied → 4.5 / 6.
+    def rows(sets):
+        return sp.csr_matrix(np.array([[i in s for i in range(4)] for s in sets], dtype=np.float32))
+
+    p = privacy(rows([{0, 1}]), rows([{0, 1}, {0, 1, 2}, {3}]), rows([{0}, {2, 3}]), seed=0)
+    assert p["mia_auc_full"] == pytest.approx(0.75)
+    assert (p["n_members_full"], p["n_nonmembers_full"]) == (3, 2)
+    assert p["mia_auc_full_ci"][0] <= p["mia_auc_full"] <= p["mia_auc_full_ci"][1]
+    p_cap = privacy(rows([{0, 1}]), rows([{0, 1}, {0, 1, 2}, {3}]), rows([{0}, {2, 3}]), max_members=1, seed=0)
+    assert (p_cap["n_members_full"], p_cap["n_nonmembers_full"]) == (1, 1)

@@ -3,6 +3,10 @@
 ``--augment FILE`` appends synthetic users (``recgen synth sample --out FILE``) after the real training
 rows before fitting; validation / test users are never touched (their ``rows`` stay valid because the
 real rows keep their indices). The file's sha256 and counts go to ``metrics.json["augment"]``.
+
+Models trained in epochs (every model with a ``history_``: the autoencoders, CFGAN, AutoRec) also get
+``OUT/curves.png``: the training loss and its parts and the validation metric per epoch, the best epoch
+marked (:func:`recgen.training.plots.plot_history`); ``--no-plot`` skips it.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from recgen.cli._common import (
     split_fingerprint,
 )
 from recgen.cli._features import read_feature_options
-from recgen.errors import ConfigError, DataFormatError, UnknownIdError
+from recgen.errors import ConfigError, DataFormatError, RecgenError, UnknownIdError
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +75,21 @@ def _augment(train: Any, path: str) -> tuple[Any, dict[str, Any]]:
     return augment_with_users(train, fake), info
 
 
+def _write_curves(estimator: Any, out: Path, title: str) -> Path | None:
+    """``out/curves.png`` from the estimator's per-epoch history; None (and a note) when there is none to draw."""
+    history = getattr(estimator, "history_", None)
+    if not history:
+        return None  # closed-form / neighbourhood models: no epochs
+    from recgen.training.plots import plot_history
+
+    try:
+        return plot_history(history, out / "curves.png", title=title)
+    except RecgenError as exc:  # a history in another format: the artifact is complete without the plot
+        log.warning("no curves.png for %s: %s", estimator.name, exc)
+        click.echo(f"no curves.png: {exc}", err=True)
+        return None
+
+
 @click.command("train")
 @click.argument("model")
 @click.option("--data", required=True, metavar="DIR", help="Prepared dataset (the --out of `recgen data prepare`).")
@@ -87,8 +106,12 @@ def _augment(train: Any, path: str) -> tuple[Any, dict[str, Any]]:
                    "lastfm:DIR, or 'source' (the prepared data's source).")
 @click.option("--user-features", "user_features", default=None, metavar="KIND:PATH",
               help="User side information (cold users from features): movielens:DIR or 'source'.")
+@click.option("--plot/--no-plot", "plot", default=True, show_default=True,
+              help="Write OUT/curves.png (loss and validation metric per epoch, best epoch marked) for models "
+                   "trained in epochs.")
 def train_cmd(model: str, data: str, out: str, sets: tuple[str, ...], config_file: str | None, resume: bool,
-              ks: tuple[str, ...], augment: str | None, item_features: str | None, user_features: str | None) -> None:
+              ks: tuple[str, ...], augment: str | None, item_features: str | None, user_features: str | None,
+              plot: bool) -> None:
     """Fit MODEL on the training part of --data and save it to --out.
 
     The validation users (when the split has them) drive early stopping / model selection and their
@@ -128,6 +151,9 @@ def train_cmd(model: str, data: str, out: str, sets: tuple[str, ...], config_fil
         res = evaluate(estimator, split.val, ks=cutoffs, metrics=("recall", "trecall", "ndcg"))
         metrics["validation"] = res.to_dict()
     estimator.save(out, metrics=metrics, data_fingerprint=split_fingerprint(split))
+    curves = _write_curves(estimator, Path(out), f"{klass.name} on {Path(data).name}") if plot else None
+    if curves is not None:
+        click.echo(f"training curves: {curves}", err=True)
     line = f"saved {klass.name} to {out} (fit {fit_s:.1f} s)"
     if split.val is not None:
         s = metrics["validation"]["summary"]

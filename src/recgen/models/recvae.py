@@ -30,7 +30,7 @@ from recgen.training.config import require
 @dataclass(frozen=True)
 class RecVAEConfig(TrainingConfig):
     """RecVAE hyperparameters (defaults: the paper's / reference code's); an "epoch" is
-    ``n_enc_epochs`` encoder passes followed by one decoder pass. Inherits the training fields (epochs,
+    ``n_enc_epochs`` encoder passes followed by ``n_dec_epochs`` decoder passes. Inherits the training fields (epochs,
     batch_size, lr, weight_decay, optimizer, lr_schedule, lr_gamma, patience, eval_every, eval_metric,
     restore_best, seed, device, show_progress, num_threads, checkpoint_dir) of
     :class:`recgen.training.TrainingConfig`, documented there."""
@@ -55,8 +55,10 @@ class RecVAEConfig(TrainingConfig):
     wide_logvar: float = RECVAE_WIDE_LOGVAR
     #: mixture per latent dimension (reference code) instead of over the joint density (the paper's formula)
     prior_per_dimension: bool = True
-    #: encoder passes over the users per epoch (then one decoder pass)
+    #: encoder passes over the users per epoch (then the decoder passes)
     n_enc_epochs: int = 3
+    #: decoder passes over the users per epoch, after the encoder passes
+    n_dec_epochs: int = 1
     #: epochs (the paper: 50 on ML-20M)
     epochs: int = 50
     #: users per update
@@ -66,7 +68,7 @@ class RecVAEConfig(TrainingConfig):
 
     def validate(self) -> None:
         super().validate()
-        for name in ("hidden_dim", "latent_dim", "encoder_layers", "n_enc_epochs"):
+        for name in ("hidden_dim", "latent_dim", "encoder_layers", "n_enc_epochs", "n_dec_epochs"):
             v = getattr(self, name)
             require(v >= 1, name, v, "use a positive integer.")
         require(self.layer_norm_eps > 0, "layer_norm_eps", self.layer_norm_eps, "use a positive value, e.g. 0.1.")
@@ -122,8 +124,8 @@ class RecVAE(NeuralRecommender):
     ``−Σ_i x_ui log softmax(f(z))_i + β_u · [log q(z|x) − log p(z)]`` at one sample z ~ q(z|x), with the
     composite prior p(z) = w₁ N(0, I) + w₂ q_old(z|x) + w₃ N(0, e^10 I) (q_old: the encoder frozen as it
     was at the start of the epoch) and β_u = γ·|x_u|. Every epoch makes ``n_enc_epochs`` shuffled
-    passes updating only the encoder (its own Adam), then one pass updating only the decoder (its own
-    Adam) without input dropout. Scores are the decoder's logits at z = μ.
+    passes updating only the encoder (its own Adam), then ``n_dec_epochs`` passes updating only the decoder
+    (its own Adam) without input dropout. Scores are the decoder's logits at z = μ.
 
     Deviations from the paper / reference code:
 
@@ -214,8 +216,9 @@ class RecVAE(NeuralRecommender):
         self._prior_encoder = prior
 
     def on_epoch_start(self, ctx: StepContext) -> None:
-        """Freeze q_old, then run the epoch's ``n_enc_epochs`` encoder passes (the trainer's own pass over
-        the rows is the decoder pass, see :meth:`train_step`)."""
+        """Freeze q_old, then run the epoch's ``n_enc_epochs`` encoder passes and all but one of its
+        ``n_dec_epochs`` decoder passes (the trainer's own pass over the rows is the last decoder pass, see
+        :meth:`train_step`)."""
         self.snapshot_prior()
         c = self.config
         matrix = self.train_
@@ -239,6 +242,12 @@ class RecVAE(NeuralRecommender):
             decoder.requires_grad_(True)
         n = max(1, c.n_enc_epochs * matrix.shape[0])
         self._enc_logs = {"enc_loss": sums["loss"] / n, "enc_kl": sums["kl"] / n}
+        for _ in range(c.n_dec_epochs - 1):
+            perm = torch.randperm(matrix.shape[0], generator=ctx.generator, device=ctx.generator.device)
+            perm = perm.cpu().numpy()
+            for start in range(0, len(perm), c.batch_size):
+                batch = Batch.from_csr(matrix, np.sort(perm[start:start + c.batch_size]), self.device_)
+                self.train_step(batch, ctx)
 
     def train_step(self, batch: Batch, ctx: StepContext) -> dict[str, Any]:
         """One decoder update (optimised here with the decoder's Adam; the encoder is untouched)."""

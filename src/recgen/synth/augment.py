@@ -12,13 +12,16 @@ fold-in / input rows and their targets are never changed):
 :func:`augmentation_experiment` trains each model on real-only, real + users and real + sparse
 completion, evaluates all on the same :class:`EvalSet`, and reports NDCG@k overall and per
 user-activity quartile with bootstrap CIs of the paired difference and a paired t test against
-real-only training.
+real-only training. A :class:`Control` adds a real-only run with changed settings (e.g. as many
+updates as an augmented condition gives a fixed-epoch model) and compares the augmented condition with it.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -75,47 +78,92 @@ def augment_sparse_users(train: Interactions, generator: Any, *, max_activity: i
     return Interactions(out, train.users, train.items), info
 
 
+@dataclass(frozen=True)
+class Control:
+    """A real-only run of one model with changed settings, to tell an augmentation gain from a side effect.
+
+    Example: a fixed-epoch model trained on real + 50 % synthetic users also makes 50 % more updates;
+    ``Control("mult-vae", {"epochs": 45}, versus="+synthetic users")`` trains it on the real data only
+    with as many updates and tests the augmented condition against that run (paired, same test users).
+    """
+
+    #: model name (a key of the experiment's ``models``)
+    model: str
+    #: settings that replace the model's experiment overrides for this run (e.g. ``{"epochs": 45}``)
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    #: the augmented condition (a key of ``conditions``) compared with this control
+    versus: str = ""
+
+
 def _groups(evalset: EvalSet, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
     act = np.diff(evalset.input.indptr).astype(np.float64)
     edges = np.quantile(act, np.linspace(0, 1, n_groups + 1))
     return np.searchsorted(edges[1:-1], act, side="right"), edges
 
 
+def _paired(a: np.ndarray, b: np.ndarray, group: np.ndarray, n_groups: int, seed: int) -> dict[str, Any]:
+    """Mean of ``a``, the paired difference ``a − b`` (t test, bootstrap CI) overall and per activity group."""
+    t = paired_test(a, b, method="t", seed=seed)
+    groups = []
+    for g in range(n_groups):
+        sel = group == g
+        if not sel.any():
+            continue
+        mean, lo, hi = bootstrap_ci(a[sel] - b[sel], seed=seed)
+        groups.append({"group": g + 1, "users": int(sel.sum()), "ndcg_real": float(b[sel].mean()),
+                       "ndcg_aug": float(a[sel].mean()), "delta": mean, "ci": [lo, hi]})
+    return {"ndcg": float(a.mean()), "delta": t.mean_diff, "ci": list(t.ci), "p_value": t.p_value, "groups": groups}
+
+
 def augmentation_experiment(train: Interactions, test: EvalSet, conditions: Mapping[str, Interactions],
                             models: Mapping[str, Mapping[str, Any]], *, k: int = 20, n_groups: int = 4,
-                            seed: int = 0) -> dict[str, Any]:
+                            seed: int = 0, controls: Mapping[str, Control] | None = None) -> dict[str, Any]:
     """NDCG@k of each model trained on ``train`` (real only) and on each augmented training set.
 
     For each model and condition: the overall mean, the paired difference to real-only (bootstrap CI,
     t test p-value), and the same per activity group (quantiles of the test users' input counts).
+    Each :class:`Control` (keyed by its label) is trained on ``train`` with its overrides, reported like
+    a condition, and its row's ``"versus"`` holds the paired difference *condition − control*
+    (``ndcg_real`` in its groups is then the control's NDCG). ``fit_s`` / ``fit_cpu_s``: wall and process
+    CPU seconds of each fit.
     """
+    controls = dict(controls or {})
+    for label, c in controls.items():
+        if c.model not in models:
+            raise ConfigError(f"controls[{label!r}].model={c.model!r} is not an experiment model; use one of "
+                              f"{sorted(models)}.")
+        if c.versus not in conditions:
+            raise ConfigError(f"controls[{label!r}].versus={c.versus!r} is not a condition; use one of "
+                              f"{sorted(conditions)}.")
+        if label == "real" or label in conditions:
+            raise ConfigError(f"control label {label!r} clashes with a condition; give the control another name.")
     test = test.nonempty()
     group, edges = _groups(test, n_groups)
     metric = f"ndcg@{k}"
     out: dict[str, Any] = {"k": k, "n_test_users": int(test.n_users), "group_edges": edges.tolist(), "models": {}}
     for name, overrides in models.items():
+        runs: list[tuple[str, Interactions, dict[str, Any]]] = [
+            (cond, data, dict(overrides)) for cond, data in {"real": train, **conditions}.items()]
+        runs += [(label, train, {**overrides, **c.overrides}) for label, c in controls.items() if c.model == name]
         per: dict[str, np.ndarray] = {}
-        for cond, data in {"real": train, **conditions}.items():
+        cost: dict[str, dict[str, float]] = {}
+        for cond, data, settings in runs:
             if data.items != train.items:
                 raise DataFormatError(f"condition {cond!r} has another item vocabulary; augment the real data.")
-            est = create_model(name, **dict(overrides)).fit(data)
+            t0, c0 = time.perf_counter(), time.process_time()
+            est = create_model(name, **settings).fit(data)
+            cost[cond] = {"fit_s": time.perf_counter() - t0, "fit_cpu_s": time.process_time() - c0}
             res = evaluate(est, test, ks=(k,), metrics=("ndcg",))
             per[cond] = res.per_user[metric]
             log.info("augment %s/%s: %s %.4f", name, cond, metric, per[cond].mean())
-        rows: dict[str, Any] = {"real": {"ndcg": float(per["real"].mean())}}
-        for cond in conditions:
-            t = paired_test(per[cond], per["real"], method="t", seed=seed)
-            groups = []
-            for g in range(n_groups):
-                sel = group == g
-                if not sel.any():
-                    continue
-                diff = per[cond][sel] - per["real"][sel]
-                mean, lo, hi = bootstrap_ci(diff, seed=seed)
-                groups.append({"group": g + 1, "users": int(sel.sum()), "ndcg_real": float(per["real"][sel].mean()),
-                               "ndcg_aug": float(per[cond][sel].mean()), "delta": mean, "ci": [lo, hi]})
-            rows[cond] = {"ndcg": float(per[cond].mean()), "delta": t.mean_diff, "ci": list(t.ci),
-                          "p_value": t.p_value, "groups": groups}
+        rows: dict[str, Any] = {"real": {"ndcg": float(per["real"].mean()), **cost["real"]}}
+        for cond, _, settings in runs[1:]:
+            rows[cond] = {**_paired(per[cond], per["real"], group, n_groups, seed), **cost[cond]}
+            if cond in controls:
+                versus = controls[cond].versus
+                rows[cond]["settings"] = {key: settings[key] for key in controls[cond].overrides}
+                rows[cond]["versus"] = {"condition": versus,
+                                        **_paired(per[versus], per[cond], group, n_groups, seed)}
         out["models"][name] = rows
     return out
 
@@ -139,4 +187,15 @@ def augmentation_markdown(result: Mapping[str, Any]) -> str:
             for g in r["groups"]:
                 lines.append(f"| {name} | {cond} | Q{g['group']} | {g['users']} | {g['ndcg_real']:.4f} | "
                              f"{g['ndcg_aug']:.4f} | {g['delta']:+.4f} | [{g['ci'][0]:+.4f}, {g['ci'][1]:+.4f}] |")
+    versus = [(name, cond, r) for name, rows in result["models"].items() for cond, r in rows.items() if "versus" in r]
+    if versus:
+        lines += ["", f"Augmented condition vs its real-only control (Δ NDCG@{k} = condition − control; paired t, "
+                  "95 % bootstrap CI; per activity quartile):", "",
+                  "| model | condition | control | NDCG condition | NDCG control | Δ | 95 % CI | p | Δ per quartile |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for name, cond, r in versus:
+            v = r["versus"]
+            quart = ", ".join(f"Q{g['group']} {g['delta']:+.4f}" for g in v["groups"])
+            lines.append(f"| {name} | {v['condition']} | {cond} | {v['ndcg']:.4f} | {r['ndcg']:.4f} | "
+                         f"{v['delta']:+.4f} | [{v['ci'][0]:+.4f}, {v['ci'][1]:+.4f}] | {v['p_value']:.3g} | {quart} |")
     return "\n".join(lines) + "\n"
