@@ -4,9 +4,10 @@
 rows before fitting; validation / test users are never touched (their ``rows`` stay valid because the
 real rows keep their indices). The file's sha256 and counts go to ``metrics.json["augment"]``.
 
-Models trained in epochs (every model with a ``history_``: the autoencoders, CFGAN, AutoRec) also get
-``OUT/curves.png``: the training loss and its parts and the validation metric per epoch, the best epoch
-marked (:func:`recgen.training.plots.plot_history`); ``--no-plot`` skips it.
+Models trained in epochs (every model with a ``history_``: the autoencoders, CFGAN, AutoRec; latent-knn
+draws its base autoencoder's) also get ``OUT/curves.png``: the training loss and its parts and the
+validation metric per epoch, the best epoch marked (:func:`recgen.training.plots.plot_history`);
+``--no-plot`` skips it.
 """
 
 from __future__ import annotations
@@ -78,6 +79,9 @@ def _augment(train: Any, path: str) -> tuple[Any, dict[str, Any]]:
 def _write_curves(estimator: Any, out: Path, title: str) -> Path | None:
     """``out/curves.png`` from the estimator's per-epoch history; None (and a note) when there is none to draw."""
     history = getattr(estimator, "history_", None)
+    base = getattr(estimator, "base_", None)  # latent-knn: neighbours in a trained autoencoder's latent space
+    if not history and getattr(base, "history_", None):
+        history, title = base.history_, f"{title} (its base model {base.name})"
     if not history:
         return None  # closed-form / neighbourhood models: no epochs
     from recgen.training.plots import plot_history
