@@ -12,6 +12,7 @@ test (input = train rows, train ∪ validation excluded), recgen's plain per-use
 Metrics: precision, standard recall (hits / |test items|), NDCG, MRR at 5 and 20.
 
     .venv/bin/python bench/cfgan_ml100k.py [--seeds 0 1 2] [--jobs 3] [--cfgan-epochs 150] [--quick]
+    .venv/bin/python bench/cfgan_ml100k.py --reference-split DIR   # EASE / ItemKNN on the authors' split files
 
 Each seed runs in its own child process (``--single SEED`` writes bench/results/cfgan_ml100k_seed<S>.json);
 the parent prints the table (mean ± std over seeds) and writes bench/results/cfgan_ml100k.json.
@@ -30,11 +31,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 
 from recgen.data import EvalSet, Interactions
 from recgen.data.readers import read_interactions
-from recgen.data.splits import random_split
+from recgen.data.splits import given_split, random_split
 from recgen.evaluation import evaluate
 from recgen.models import create_model
 from recgen.training import LambdaCallback
@@ -137,6 +139,31 @@ def run_seed(seed: int, cfgan_epochs: int, quick: bool, refit_on_val: bool = Tru
     return out
 
 
+def run_reference_split(folder: Path, seed: int = 0) -> dict[str, Any]:
+    """EASE and ItemKNN on the authors' own ML-100K train / test files (``<folder>/ML100K.train`` and
+    ``.test``: "user item rating" lines, every rating a positive). Selection as in ``run_seed``: a random
+    12.5 % of each user's training items (10 % of all) is the validation part (seed ``seed``); the chosen
+    values are refitted on the whole training file and scored once on the test file (training items
+    excluded). The files are read where they are, never copied."""
+    names = ["user", "item", "rating"]
+    frames = [pd.read_csv(folder / f"ML100K.{part}", sep=" ", header=None, names=names) for part in ("train", "test")]
+    split = given_split(frames[0][["user", "item"]], None, frames[1][["user", "item"]], source=str(folder))
+    inner = random_split(split.train, val_ratio=0.0, test_ratio=0.125, seed=seed)
+    per_user = np.diff(split.test.target.indptr) / np.maximum(np.diff((split.train.matrix + split.test.target).indptr), 1)
+    out: dict[str, Any] = {"folder": str(folder), "n_train": split.train.nnz, "n_test": int(split.test.target.nnz),
+                           "n_users": split.train.n_users, "n_items": split.train.n_items,
+                           "test_share_per_user": {"mean": float(per_user.mean()), "std": float(per_user.std()),
+                                                   "min": float(per_user.min()), "max": float(per_user.max())},
+                           "models": {}}
+    for name, grid in GRIDS.items():
+        scored = [(evaluate(create_model(name, **p).fit(inner.train), inner.test, ks=(20,))["ndcg@20"], p) for p in grid]
+        best_val, best = max(scored, key=lambda t: t[0])
+        out["models"][name] = {"params": best, "val_ndcg@20": best_val,
+                               **test_scores(create_model(name, **best).fit(split.train), split.test)}
+        emit(f"reference split {name} {best} val {best_val:.4f} test ndcg@20 {out['models'][name]['ndcg@20']:.4f}")
+    return out
+
+
 def table(runs: list[dict[str, Any]]) -> tuple[list[str], dict[str, Any]]:
     names = list(runs[0]["models"])
     summary: dict[str, Any] = {}
@@ -169,10 +196,19 @@ def main() -> None:
     ap.add_argument("--cfgan-set", nargs="*", default=[], metavar="KEY=VALUE",
                     help="CFGAN config overrides, e.g. lr=0.001 d_lr=0.001 (strings coerced by the config)")
     ap.add_argument("--tag", default="", help="suffix of the result files (cfgan_ml100k<tag>.json)")
+    ap.add_argument("--reference-split", type=Path, default=None, metavar="DIR",
+                    help="only run EASE / ItemKNN on the authors' split files DIR/ML100K.train, .test "
+                         "(writes cfgan_ml100k_refsplit.json)")
     ap.add_argument("--single", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--aggregate", action="store_true", help="only merge the per-seed JSON files")
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
+    if args.reference_split is not None:
+        torch.set_num_threads(1)
+        res = run_reference_split(args.reference_split, args.seeds[0])
+        res["command"] = " ".join(["bench/cfgan_ml100k.py", *sys.argv[1:]])
+        (OUT / "cfgan_ml100k_refsplit.json").write_text(json.dumps(res, indent=1))
+        return
     if args.single is not None:
         torch.set_num_threads(1)
         overrides = dict(kv.split("=", 1) for kv in args.cfgan_set)

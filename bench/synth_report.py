@@ -45,25 +45,24 @@ RESULT_KEYS = {"ml-1m-lightgcnpp": "ml1m"}
 
 #: per dataset: the protocol (test users), the GAN settings and the TSTR models' hyperparameters. Values
 #: marked "val" were chosen on validation users (bench/results/synth_validation_<key>.json); the epochs of the
-#: neural TSTR models are chosen separately for training on real ("real") and on synthetic ("syn") users.
+#: neural TSTR models are chosen by early stopping on the validation users when training on the real users, and
+#: the same epochs are used when training on synthetic users (the TSTR models keep one configuration).
 SETTINGS: dict[str, dict[str, Any]] = {
-    "ml-100k": {"test_users": 200, "ae_hidden_dims": (300,), "ae_latent_dim": 64, "ae_epochs": 150,
-                "gan_epochs": 300, "temperature": 0.5, "ratio": 1,
-                "epochs_real": {"mult-vae": 50, "mult-dae": 50}, "epochs_syn": {"mult-vae": 50, "mult-dae": 50},
-                "puresvd_factors": 32},
-    "ml-1m-lightgcnpp": {"test_users": 1000, "ae_hidden_dims": (300,), "ae_latent_dim": 64, "ae_epochs": 30,
-                         "gan_epochs": 40, "temperature": 0.5, "ratio": 1,
-                         "epochs_real": {"mult-vae": 15, "mult-dae": 15}, "epochs_syn": {"mult-vae": 15, "mult-dae": 15},
-                         "puresvd_factors": 64},
+    "ml-100k": {"test_users": 200, "ae_hidden_dims": (300,), "ae_latent_dim": 64, "ae_epochs": 150,  # val
+                "gan_epochs": 300, "temperature": 0.3, "ratio": 2,  # val
+                "epochs_real": {"mult-vae": 71, "mult-dae": 126}, "puresvd_factors": 32},  # val
+    "ml-1m-lightgcnpp": {"test_users": 1000, "ae_hidden_dims": (300,), "ae_latent_dim": 64, "ae_epochs": 100,  # val
+                         "gan_epochs": 40, "temperature": 0.3, "ratio": 1,  # val (ratio: cost tie-break, see docs)
+                         "epochs_real": {"mult-vae": 85, "mult-dae": 97}, "puresvd_factors": 64},  # val
 }
 NEURAL_SHAPES = {"mult-vae": {"hidden_dims": (300,), "latent_dim": 64}, "mult-dae": {"hidden_dims": (), "latent_dim": 200}}
 
 
-def tstr_models(cfg: dict[str, Any], which: str) -> dict[str, dict[str, Any]]:
-    """The TSTR recommenders with their overrides; ``which`` = "real" or "syn" picks the neural models' epochs."""
+def tstr_models(cfg: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The TSTR recommenders with their overrides (one configuration for real and synthetic training)."""
     models: dict[str, dict[str, Any]] = {"ease": {"l2": 500.0}, "itemknn": {"k": 100}}
     for name, shape in NEURAL_SHAPES.items():
-        models[name] = {**shape, "epochs": cfg[f"epochs_{which}"][name], "show_progress": False, "device": "cpu"}
+        models[name] = {**shape, "epochs": cfg["epochs_real"][name], "show_progress": False, "device": "cpu"}
     models["puresvd"] = {"factors": cfg["puresvd_factors"]}
     models["most-popular"] = {}
     return models
@@ -92,15 +91,14 @@ def main() -> None:
     torch.set_num_threads(1)
     cfg = dict(SETTINGS[args.dataset])
     if args.quick:
-        cfg.update(ae_epochs=5, gan_epochs=5, epochs_real={"mult-vae": 3, "mult-dae": 3},
-                   epochs_syn={"mult-vae": 3, "mult-dae": 3})
+        cfg.update(ae_epochs=5, gan_epochs=5, epochs_real={"mult-vae": 3, "mult-dae": 3})
     data = load(args.dataset)
     split = heldout_users_split(data, n_val_users=0, n_test_users=cfg["test_users"], fold_in=0.8, seed=98765)
     train, test = split.train, split.test
     n_syn = cfg["ratio"] * train.n_users
     print(f"{args.dataset}: {train.n_users} train users, {test.n_users} held-out users, {train.n_items} items; "
           f"{n_syn} synthetic users per generator ({cfg['ratio']}x)")
-    models_real, models_syn = tstr_models(cfg, "real"), tstr_models(cfg, "syn")
+    models = tstr_models(cfg)
     timings: dict[str, float] = {}
     cpu: dict[str, float] = {}
     loads: dict[str, float] = {}
@@ -110,7 +108,7 @@ def main() -> None:
         loads[label] = os.getloadavg()[0]
 
     t0, c0 = time.perf_counter(), time.process_time()
-    real = real_baselines(train, test, models_real)
+    real = real_baselines(train, test, models)
     clock("train_on_real", t0, c0)
     common = {"ae_hidden_dims": cfg["ae_hidden_dims"], "ae_latent_dim": cfg["ae_latent_dim"],
               "ae_epochs": cfg["ae_epochs"], "epochs": cfg["gan_epochs"], "temperature": cfg["temperature"],
@@ -122,7 +120,7 @@ def main() -> None:
     mia_draws: dict[str, list[float]] = {}
     # results are aggregate metrics and plots, never data rows; they are named by a short key ("ml1m")
     key = RESULT_KEYS.get(args.dataset, args.dataset)
-    out_root = ROOT / "bench" / "results" / "synth" / key
+    out_root = ROOT / "bench" / "results" / "synth" / f"{key}{'_quick' if args.quick else ''}"
     out = ROOT / "bench" / "results" / f"synth_report_{key}{'_quick' if args.quick else ''}.json"
     for name in names:  # fit, sample and report one generator at a time (partial results survive)
         t0, c0 = time.perf_counter(), time.process_time()
@@ -143,7 +141,7 @@ def main() -> None:
         fake = gens[name].sample(n_syn, seed=1)
         clock(f"sample_{name}", t0, c0)
         t0, c0 = time.perf_counter(), time.process_time()
-        rep = fidelity_report(train, fake, test, name=name, utility_models=models_syn, real_results=real)
+        rep = fidelity_report(train, fake, test, name=name, utility_models=models, real_results=real)
         clock(f"report_{name}", t0, c0)
         rep.write(out_root / name)
         reports[name] = rep

@@ -37,8 +37,8 @@ FAST_OVERRIDES: dict[str, dict[str, Any]] = {
                                                 "latent_dim=8", "total_anneal_steps=100", "show_progress=false",
                                                 "num_threads=1")},
     # CFGAN: tiny G / D, lr 1e-2, ZR only (converges in fewer updates than ZR+PM on this tiny matrix)
-    "cfgan": {"epochs": 40, "batch_size": 32, "g_batch_size": 16, "lr": 1e-2, "d_lr": 1e-2, "g_hidden": (32,),
-              "d_hidden": (16,), "scheme": "zr", "show_progress": False, "num_threads": 1},
+    "cfgan": {"epochs": 40, "batch_size": 32, "g_batch_size": 16, "g_steps": 2, "lr": 1e-2, "d_lr": 1e-2,
+              "g_hidden": (32,), "d_hidden": (16,), "scheme": "zr", "show_progress": False, "num_threads": 1},
 }
 
 #: models that give every user the same ranking; instead of recovering the planted blocks they must

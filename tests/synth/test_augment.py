@@ -7,6 +7,8 @@ import pytest
 
 from recgen.data import random_split
 from recgen.errors import ConfigError
+from recgen.evaluation import evaluate
+from recgen.models.registry import create_model
 from recgen.synth import augment_sparse_users, augment_with_users, augmentation_experiment
 from recgen.synth.augment import Control, augmentation_markdown
 
@@ -84,3 +86,29 @@ def test_control_must_name_a_model_a_condition_and_a_new_label(planted, control,
     with pytest.raises(ConfigError, match="control"):
         augmentation_experiment(split.train, split.test, {"+users": split.train}, {"ease": {"l2": 50.0}},
                                 controls={label: control})
+
+
+def test_selection_on_validation_picks_each_conditions_best_candidate(fitted_gan, planted):
+    split = random_split(planted, val_ratio=0.15, test_ratio=0.2, seed=0)
+    conditions = {"+users": augment_with_users(split.train, fitted_gan.sample(100, seed=1))}
+    models = {"ease": {"l2": 50.0},
+              "mult-vae": {"hidden_dims": (), "latent_dim": 8, "epochs": 6, "eval_every": 2, "patience": 1,
+                           "batch_size": 64, "show_progress": False, "device": "cpu"}}
+    grids = {"ease": [{"l2": 0.5}, {"l2": 50.0}, {"l2": 5000.0}]}
+    res = augmentation_experiment(split.train, split.test, conditions, models, n_groups=2, validation=split.val,
+                                  grids=grids)
+    for cond in ("real", "+users"):
+        row = res["models"]["ease"][cond]
+        scores = [c["val_ndcg"] for c in row["candidates"]]
+        assert [c["settings"] for c in row["candidates"]] == grids["ease"]
+        assert row["selected"] == grids["ease"][int(np.argmax(scores))] and row["val_ndcg"] == max(scores)
+        assert row["best_epoch"] is None                                  # closed form: no epochs
+        vae = res["models"]["mult-vae"][cond]
+        assert vae["selected"] == {} and 1 <= vae["best_epoch"] <= 6       # early stopping on validation
+    # the real-only EASE row is exactly a fresh EASE with the selected l2, scored on test
+    l2 = res["models"]["ease"]["real"]["selected"]["l2"]
+    fresh = evaluate(create_model("ease", l2=l2).fit(split.train), split.test.nonempty(), ks=(20,), metrics=("ndcg",))
+    assert res["models"]["ease"]["real"]["ndcg"] == pytest.approx(fresh.per_user["ndcg@20"].mean())
+    assert "Chosen on the validation users" in augmentation_markdown(res)
+    with pytest.raises(ConfigError, match="validation"):
+        augmentation_experiment(split.train, split.test, conditions, models, grids=grids)

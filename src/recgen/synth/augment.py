@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,9 +115,29 @@ def _paired(a: np.ndarray, b: np.ndarray, group: np.ndarray, n_groups: int, seed
     return {"ndcg": float(a.mean()), "delta": t.mean_diff, "ci": list(t.ci), "p_value": t.p_value, "groups": groups}
 
 
+def _fit_selected(name: str, settings: Mapping[str, Any], data: Interactions, validation: EvalSet | None,
+                  grid: Sequence[Mapping[str, Any]] | None, k: int) -> tuple[Any, dict[str, Any]]:
+    """Fit ``name`` on ``data``; with a grid, the candidate with the best validation NDCG@k (first on ties)."""
+    if validation is None:
+        return create_model(name, **dict(settings)).fit(data), {}
+    best_score, best_est, best_candidate = -np.inf, None, {}
+    tried = []
+    for candidate in grid or [{}]:
+        est = create_model(name, **{**settings, **candidate}).fit(data, validation)
+        score = float(evaluate(est, validation, ks=(k,), metrics=("ndcg",)).per_user[f"ndcg@{k}"].mean())
+        log.info("augment %s %s: validation ndcg@%d %.4f", name, dict(candidate), k, score)
+        tried.append({"settings": dict(candidate), "val_ndcg": score, "best_epoch": getattr(est, "best_epoch_", None)})
+        if best_est is None or score > best_score:
+            best_score, best_est, best_candidate = score, est, dict(candidate)
+    return best_est, {"selected": best_candidate, "val_ndcg": best_score,
+                      "best_epoch": getattr(best_est, "best_epoch_", None), "candidates": tried}
+
+
 def augmentation_experiment(train: Interactions, test: EvalSet, conditions: Mapping[str, Interactions],
                             models: Mapping[str, Mapping[str, Any]], *, k: int = 20, n_groups: int = 4,
-                            seed: int = 0, controls: Mapping[str, Control] | None = None) -> dict[str, Any]:
+                            seed: int = 0, controls: Mapping[str, Control] | None = None,
+                            validation: EvalSet | None = None,
+                            grids: Mapping[str, Sequence[Mapping[str, Any]]] | None = None) -> dict[str, Any]:
     """NDCG@k of each model trained on ``train`` (real only) and on each augmented training set.
 
     For each model and condition: the overall mean, the paired difference to real-only (bootstrap CI,
@@ -125,9 +145,23 @@ def augmentation_experiment(train: Interactions, test: EvalSet, conditions: Mapp
     Each :class:`Control` (keyed by its label) is trained on ``train`` with its overrides, reported like
     a condition, and its row's ``"versus"`` holds the paired difference *condition − control*
     (``ndcg_real`` in its groups is then the control's NDCG). ``fit_s`` / ``fit_cpu_s``: wall and process
-    CPU seconds of each fit.
+    CPU seconds of each fit (all candidates of a grid together).
+
+    With ``validation`` (real users only; its ``rows`` index the real training rows, which every condition
+    keeps), every model is fitted with it, so neural models stop early / restore their best epoch on it
+    **per condition** (give them ``patience``), and ``grids[model]`` lists candidate settings (each
+    updating the model's overrides) of which the one with the best validation NDCG@k is evaluated on
+    ``test``, again per condition; a row then records ``selected``, ``val_ndcg`` and ``best_epoch``.
     """
     controls = dict(controls or {})
+    grids = dict(grids or {})
+    if grids and validation is None:
+        raise ConfigError(f"grids for {sorted(grids)} need a validation EvalSet to choose on; pass validation=.")
+    for name, grid in grids.items():
+        if name not in models or not grid:
+            raise ConfigError(f"grids[{name!r}] must list candidate settings of an experiment model "
+                              f"({sorted(models)}); got {grid!r}.")
+    val = validation.nonempty() if validation is not None else None
     for label, c in controls.items():
         if c.model not in models:
             raise ConfigError(f"controls[{label!r}].model={c.model!r} is not an experiment model; use one of "
@@ -151,8 +185,8 @@ def augmentation_experiment(train: Interactions, test: EvalSet, conditions: Mapp
             if data.items != train.items:
                 raise DataFormatError(f"condition {cond!r} has another item vocabulary; augment the real data.")
             t0, c0 = time.perf_counter(), time.process_time()
-            est = create_model(name, **settings).fit(data)
-            cost[cond] = {"fit_s": time.perf_counter() - t0, "fit_cpu_s": time.process_time() - c0}
+            est, chosen = _fit_selected(name, settings, data, val, grids.get(name), k)
+            cost[cond] = {**chosen, "fit_s": time.perf_counter() - t0, "fit_cpu_s": time.process_time() - c0}
             res = evaluate(est, test, ks=(k,), metrics=("ndcg",))
             per[cond] = res.per_user[metric]
             log.info("augment %s/%s: %s %.4f", name, cond, metric, per[cond].mean())
@@ -187,6 +221,14 @@ def augmentation_markdown(result: Mapping[str, Any]) -> str:
             for g in r["groups"]:
                 lines.append(f"| {name} | {cond} | Q{g['group']} | {g['users']} | {g['ndcg_real']:.4f} | "
                              f"{g['ndcg_aug']:.4f} | {g['delta']:+.4f} | [{g['ci'][0]:+.4f}, {g['ci'][1]:+.4f}] |")
+    chosen = [(name, cond, r) for name, rows in result["models"].items() for cond, r in rows.items() if "val_ndcg" in r]
+    if chosen:
+        lines += ["", f"Chosen on the validation users, per condition (validation NDCG@{k} of the chosen setting):", "",
+                  "| model | condition | selected | best epoch | validation NDCG |", "|---|---|---|---|---|"]
+        for name, cond, r in chosen:
+            sel = ", ".join(f"{key} = {value}" for key, value in r["selected"].items()) or "—"
+            epoch = "" if r["best_epoch"] is None else r["best_epoch"]
+            lines.append(f"| {name} | {'real only' if cond == 'real' else cond} | {sel} | {epoch} | {r['val_ndcg']:.4f} |")
     versus = [(name, cond, r) for name, rows in result["models"].items() for cond, r in rows.items() if "versus" in r]
     if versus:
         lines += ["", f"Augmented condition vs its real-only control (Δ NDCG@{k} = condition − control; paired t, "
