@@ -65,6 +65,9 @@ PLAN: dict[str, tuple[str, dict[str, Any]]] = {
                                        "epochs": 200, "eval_every": 2}),
     # γ = 0.01 with a smaller latent code (fewer decoder parameters)
     "b250_lr1e-3_g0.01_z100": ("recvae", {"batch_size": 250, "lr": 1e-3, "gamma": 0.01, "latent_dim": 100}),
+    # γ = 0.02 was still rising at the 100-epoch cap: twice the updates per epoch; and γ between 0.01 and 0.02
+    "b128_lr1e-3_g0.02": ("recvae", {"batch_size": 128, "lr": 1e-3, "gamma": 0.02}),
+    "b250_lr1e-3_g0.015": ("recvae", {"batch_size": 250, "lr": 1e-3, "gamma": 0.015}),
 }
 #: settings shared by every run (beside the model defaults)
 COMMON = {"epochs": 100, "patience": 10, "seed": 0, "show_progress": False, "num_threads": 1}
