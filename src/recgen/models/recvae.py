@@ -45,7 +45,8 @@ class RecVAEConfig(TrainingConfig):
     layer_norm_eps: float = 0.1
     #: dropout rate on the L2-normalised input during encoder passes (decoder passes use none)
     dropout: float = 0.5
-    #: user-specific KL weight β_u = gamma · |x_u|; 0 switches to the constant ``beta``
+    #: user-specific KL weight β_u = gamma · |x_u|; 0 switches to the constant ``beta``. 0.005 is the paper's
+    #: (ML-20M); on the ML-1M given split 0.01 with batch_size 128 was best on valid (docs/benchmarks.md)
     gamma: float = 0.005
     #: constant KL weight, used only when gamma = 0
     beta: float = 0.2
