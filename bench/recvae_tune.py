@@ -172,15 +172,15 @@ def choose(runs: list[dict[str, Any]], model: str = "recvae") -> str | None:
 def table(out: Path) -> None:
     data = json.loads(out.read_text())
     chosen = data.get("chosen_on_valid")
-    print(f"{'run':<22}{'best ep':>8}{'epochs':>8}{'valid N@20':>12}{'test R@20':>11}{'test N@20':>11}{'CPU s':>8}")
+    print(f"{'run':<32}{'best ep':>8}{'epochs':>8}{'valid N@20':>12}{'test R@20':>11}{'test N@20':>11}{'CPU s':>8}")
     for r in data["runs"]:
         mark = " *" if r["name"] == chosen else ""
         tr, tn = (f"{r[k]:>11.4f}" if r[k] is not None else f"{'(stopped)':>11}"
                   for k in ("test_recall@20", "test_ndcg@20"))
-        print(f"{r['name']:<22}{r['best_epoch']!s:>8}{r['epochs_run']:>8}{r['valid_ndcg@20']:>12.4f}"
+        print(f"{r['name']:<32}{r['best_epoch']!s:>8}{r['epochs_run']:>8}{r['valid_ndcg@20']:>12.4f}"
               f"{tr}{tn}{r['fit_cpu_s']:>8.0f}{mark}")
     for ref, (rec, ndcg) in REFERENCE.items():
-        print(f"{ref:<38}{'':>12}{rec:>11.4f}{ndcg:>11.4f}")
+        print(f"{ref:<48}{'':>12}{rec:>11.4f}{ndcg:>11.4f}")
     print(f"chosen on valid: {chosen}")
 
 
