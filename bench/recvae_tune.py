@@ -32,6 +32,7 @@ from typing import Any
 
 import torch
 
+from recgen._io import atomic_file
 from recgen.data.prepared import read_given
 from recgen.evaluation import evaluate
 from recgen.models import create_model
@@ -156,9 +157,8 @@ def store(rows: list[dict[str, Any]], out: Path) -> None:
             "runs": list(runs.values()),
         }
         result["chosen_on_valid"] = choose(result["runs"])
-        tmp = out.with_suffix(".tmp")
-        tmp.write_text(json.dumps(result, indent=2) + "\n")
-        tmp.replace(out)
+        with atomic_file(out) as fh:
+            fh.write(json.dumps(result, indent=2) + "\n")
 
 
 def choose(runs: list[dict[str, Any]], model: str = "recvae") -> str | None:

@@ -288,22 +288,17 @@ def _fit(model: Any, split: Split, budget_s: float | None) -> Any:
 
 def _select_on_validation(name: str, overrides: dict[str, Any], split: Split) -> tuple[Any, dict[str, Any]]:
     """Fit ``name`` for each value of its :data:`QUICKSTART_GRIDS` entry; keep the best on validation NDCG@K."""
-    from recgen.evaluation import evaluate
-    from recgen.models.registry import create_model
+    from recgen.models.selection import select_on_validation
 
     assert split.val is not None
     param, grid = QUICKSTART_GRIDS[name]
     n_train = min(split.train.n_users, split.train.n_items)
-    best_model, chosen, scores = None, None, {}
-    for value in grid:
-        if param == "factors" and value >= n_train:  # PureSVD needs rank < min(n_users, n_items)
-            continue
-        model = create_model(name, **{**overrides, param: value}).fit(split.train, validation=split.val)
-        scores[value] = float(evaluate(model, split.val, ks=(K,), metrics=("ndcg",))[f"ndcg@{K}"])
-        if chosen is None or scores[value] > scores[chosen]:  # ties keep the earlier (smaller) value
-            best_model, chosen = model, value
-    return best_model, {"param": param, "grid": list(grid), "chosen": chosen,
-                        f"validation_ndcg@{K}": {str(k): round(v, 4) for k, v in scores.items()}}
+    # PureSVD needs rank < min(n_users, n_items)
+    values = [v for v in grid if not (param == "factors" and v >= n_train)]
+    model, best, tried = select_on_validation(name, overrides, [{param: v} for v in values], split.train, split.val,
+                                              k=K)
+    return model, {"param": param, "grid": list(grid), "chosen": best["settings"][param],
+                   f"validation_ndcg@{K}": {str(t["settings"][param]): round(t["val_ndcg"], 4) for t in tried}}
 
 
 def _epochs_note(model: Any) -> str:

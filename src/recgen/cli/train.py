@@ -12,7 +12,6 @@ validation metric per epoch, the best epoch marked (:func:`recgen.training.plots
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import logging
 import time
@@ -21,6 +20,7 @@ from typing import Any
 
 import click
 
+from recgen._io import sha256_file
 from recgen.cli._common import (
     MultiValue,
     check_ks,
@@ -69,7 +69,7 @@ def _augment(train: Any, path: str) -> tuple[Any, dict[str, Any]]:
     if fake.n_users == 0 or fake.nnz == 0:
         raise DataFormatError(f"--augment {path!r} holds no synthetic interactions; pass the --out file of "
                               "`recgen synth sample`.")
-    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    digest = sha256_file(path)
     info = {"file": str(path), "sha256": digest, "synthetic_users": int(fake.n_users),
             "synthetic_interactions": int(fake.nnz), "real_users": int(train.n_users),
             "real_interactions": int(train.nnz)}

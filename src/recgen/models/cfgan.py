@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -218,9 +218,9 @@ class CFGAN(NeuralRecommender):
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         m: CFGANModule = self.module_
         c = self.config
-        d_config = replace(c, weight_decay=c.d_weight_decay)
-        return {"generator": build_optimizer(m.generator.parameters(), c, lr=c.lr),
-                "discriminator": build_optimizer(m.discriminator.parameters(), d_config, lr=c.d_lr)}
+        return {"generator": build_optimizer(m.generator.parameters(), c),
+                "discriminator": build_optimizer(m.discriminator.parameters(), c, lr=c.d_lr,
+                                                 weight_decay=c.d_weight_decay)}
 
     # ------------------------------------------------------------------ losses
     def sample_masks(self, observed: torch.Tensor, generator: torch.Generator | None

@@ -15,7 +15,7 @@ _REGISTRY: dict[str, type[Recommender]] = {}
 
 # every module of this package that is not infrastructure defines (and registers) models;
 # they are imported on first registry access, so ``import recgen`` stays cheap
-_INFRA = frozenset({"base", "config", "registry"})
+_INFRA = frozenset({"base", "config", "registry", "selection"})
 
 
 def register(cls: type[Recommender]) -> type[Recommender]:

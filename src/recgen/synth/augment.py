@@ -33,6 +33,7 @@ from recgen.data.vocabulary import Vocabulary
 from recgen.errors import ConfigError, DataFormatError
 from recgen.evaluation import bootstrap_ci, evaluate, paired_test
 from recgen.models.registry import create_model
+from recgen.models.selection import select_on_validation
 
 log = logging.getLogger(__name__)
 
@@ -120,17 +121,11 @@ def _fit_selected(name: str, settings: Mapping[str, Any], data: Interactions, va
     """Fit ``name`` on ``data``; with a grid, the candidate with the best validation NDCG@k (first on ties)."""
     if validation is None:
         return create_model(name, **dict(settings)).fit(data), {}
-    best_score, best_est, best_candidate = -np.inf, None, {}
-    tried = []
-    for candidate in grid or [{}]:
-        est = create_model(name, **{**settings, **candidate}).fit(data, validation)
-        score = float(evaluate(est, validation, ks=(k,), metrics=("ndcg",)).per_user[f"ndcg@{k}"].mean())
-        log.info("augment %s %s: validation ndcg@%d %.4f", name, dict(candidate), k, score)
-        tried.append({"settings": dict(candidate), "val_ndcg": score, "best_epoch": getattr(est, "best_epoch_", None)})
-        if best_est is None or score > best_score:
-            best_score, best_est, best_candidate = score, est, dict(candidate)
-    return best_est, {"selected": best_candidate, "val_ndcg": best_score,
-                      "best_epoch": getattr(best_est, "best_epoch_", None), "candidates": tried}
+    est, best, tried = select_on_validation(name, settings, grid or [{}], data, validation, k=k)
+    for t in tried:
+        log.info("augment %s %s: validation ndcg@%d %.4f", name, t["settings"], k, t["val_ndcg"])
+    return est, {"selected": best["settings"], "val_ndcg": best["val_ndcg"], "best_epoch": best["best_epoch"],
+                 "candidates": tried}
 
 
 def augmentation_experiment(train: Interactions, test: EvalSet, conditions: Mapping[str, Interactions],

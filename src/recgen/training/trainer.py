@@ -95,15 +95,18 @@ class Trainable(Protocol):
     def score(self, rows: Any, *, user_rows: np.ndarray | None = None) -> np.ndarray: ...
 
 
-def build_optimizer(params: Any, config: TrainingConfig, lr: float | None = None) -> torch.optim.Optimizer:
-    """The optimiser named by ``config.optimizer`` with its lr and weight decay (fused kernels on CPU/CUDA)."""
+def build_optimizer(params: Any, config: TrainingConfig, lr: float | None = None,
+                    weight_decay: float | None = None) -> torch.optim.Optimizer:
+    """The optimiser named by ``config.optimizer`` with its lr and weight decay (fused kernels on CPU/CUDA);
+    ``lr`` / ``weight_decay`` replace the config's for this optimiser (e.g. a GAN's second network)."""
     lr = config.lr if lr is None else lr
+    weight_decay = config.weight_decay if weight_decay is None else weight_decay
     params = list(params)
     tensors = [p for g in params for p in (g["params"] if isinstance(g, dict) else [g])]
     # the fused kernels (CPU and CUDA) are ~5x faster than the per-tensor loop on big output layers
     fused = bool(tensors) and all(t.device.type in ("cpu", "cuda") and t.is_floating_point() for t in tensors)
     kind = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}[config.optimizer]
-    return kind(params, lr=lr, weight_decay=config.weight_decay, fused=fused or None)
+    return kind(params, lr=lr, weight_decay=weight_decay, fused=fused or None)
 
 
 def lr_factor(config: TrainingConfig, epoch: int) -> float:
